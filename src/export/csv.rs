@@ -1,0 +1,85 @@
+//! Tidy CSV: summary.csv (one row per strategy and metric) and
+//! replications.csv (one row per replication and strategy, metrics as columns).
+//! Units are in the column names; a metric that does not apply is an empty cell.
+
+use super::number;
+use crate::error::{Error, Result};
+use crate::experiment::Results;
+use crate::outcome::Metric;
+
+pub const SUMMARY_HEADER: [&str; 12] = [
+    "strategy",
+    "metric",
+    "n",
+    "mean",
+    "std",
+    "p50",
+    "p95",
+    "p99",
+    "min",
+    "max",
+    "ci95_low",
+    "ci95_high",
+];
+
+fn csv_error(e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("csv: {e}"))
+}
+
+pub fn summary(results: &Results) -> Result<Vec<u8>> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    w.write_record(SUMMARY_HEADER).map_err(csv_error)?;
+    for (i, name) in results.strategy_names.iter().enumerate() {
+        for &m in Metric::ALL {
+            let row = match results.summary(i, m) {
+                Some(s) => {
+                    let nums = [
+                        s.mean,
+                        s.std,
+                        s.p50,
+                        s.p95,
+                        s.p99,
+                        s.min,
+                        s.max,
+                        s.ci95_low,
+                        s.ci95_high,
+                    ];
+                    let mut row = vec![name.clone(), m.name().to_string(), s.n.to_string()];
+                    row.extend(nums.iter().map(|&v| number(v)));
+                    row
+                }
+                None => {
+                    let mut row = vec![name.clone(), m.name().to_string(), "0".to_string()];
+                    row.extend(std::iter::repeat_n(String::new(), 9));
+                    row
+                }
+            };
+            w.write_record(&row).map_err(csv_error)?;
+        }
+    }
+    w.into_inner().map_err(csv_error)
+}
+
+pub fn replications(results: &Results) -> Result<Vec<u8>> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["replication", "strategy", "outcome", "defective"];
+    header.extend(Metric::ALL.iter().map(|m| m.name()));
+    w.write_record(&header).map_err(csv_error)?;
+    for (r, row) in results.outcomes.iter().enumerate() {
+        for (i, o) in row.iter().enumerate() {
+            let mut rec = vec![
+                r.to_string(),
+                results.strategy_names[i].clone(),
+                o.kind.to_string(),
+                o.defective.to_string(),
+            ];
+            rec.extend(
+                Metric::ALL
+                    .iter()
+                    .map(|&m| o.get(m).map(number).unwrap_or_default()),
+            );
+            w.write_record(&rec).map_err(csv_error)?;
+        }
+    }
+    w.into_inner().map_err(csv_error)
+}

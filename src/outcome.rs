@@ -1,0 +1,83 @@
+//! The record of one simulated release under one strategy: every metric, with
+//! its unit in its name. A metric that does not apply (no defect, so no time
+//! to detect) is None, written as an empty cell, never as zero.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Promoted,
+    RolledBack,
+    /// The deployment never finished within the simulated horizon.
+    Stuck,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::Promoted => "promoted",
+            Kind::RolledBack => "rolled_back",
+            Kind::Stuck => "stuck",
+        })
+    }
+}
+
+macro_rules! metrics {
+    ($($variant:ident => $name:literal: $doc:literal,)*) => {
+        /// Numeric metrics of an outcome, in CSV column order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Metric { $($variant,)* }
+
+        impl Metric {
+            pub const ALL: &'static [Metric] = &[$(Metric::$variant,)*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(Metric::$variant => $name,)* }
+            }
+
+            /// What the number means, for the README and the report.
+            pub fn meaning(self) -> &'static str {
+                match self { $(Metric::$variant => $doc,)* }
+            }
+        }
+    };
+}
+
+metrics! {
+    DeployDuration => "deploy_duration_s": "start of the deployment to promotion complete, or to rollback complete",
+    FailedRequests => "failed_requests": "requests that failed because of the defect (above the healthy baseline); 0 for a healthy release",
+    UsersAffected => "users_affected": "distinct users who received at least one such failure",
+    PeakExposure => "peak_exposure": "largest share of traffic served by the new version while it was defective (defective releases only)",
+    TimeToDetect => "time_to_detect_s": "first request served by defective code to the rollback decision (defects that were exposed and detected)",
+    RollbackTime => "rollback_time_s": "rollback decision to the new version serving under 1% of traffic (releases rolled back)",
+    TimeToMitigate => "time_to_mitigate_s": "first defective request to the new version serving under 1% of traffic",
+    DroppedRequests => "dropped_requests": "requests refused because no ready instance had capacity for them",
+    InstanceHours => "instance_hours": "instance-seconds of every instance that existed during the deployment window, / 3600",
+    InfraCost => "infra_cost_usd": "instance_hours × price per instance-hour",
+    PeakInstances => "peak_instances": "the most instances alive at once",
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub kind: Kind,
+    pub defective: bool,
+    values: Vec<Option<f64>>,
+}
+
+impl Outcome {
+    pub fn new(kind: Kind, defective: bool) -> Outcome {
+        Outcome {
+            kind,
+            defective,
+            values: vec![None; Metric::ALL.len()],
+        }
+    }
+
+    pub fn get(&self, m: Metric) -> Option<f64> {
+        self.values[m as usize]
+    }
+
+    pub fn set(&mut self, m: Metric, value: Option<f64>) {
+        self.values[m as usize] = value;
+    }
+}

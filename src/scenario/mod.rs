@@ -1,0 +1,220 @@
+//! A scenario: the service, its traffic, the release, the infrastructure, the
+//! monitoring and the strategies to compare. Read from TOML in two steps, as
+//! ripgrep does with its flags: `raw` (exactly what was written, unknown keys
+//! rejected) and `validate` (typed values, units resolved, ranges checked).
+
+pub mod locate;
+pub mod raw;
+pub mod validate;
+
+use crate::engine::SimTime;
+use crate::error::{Error, Result};
+use crate::strategies::StrategySpec;
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+use std::path::{Path, PathBuf};
+
+/// The scenario compiled into the binary, identical to scenarios/default.toml.
+pub const DEFAULT_TOML: &str = include_str!("../../scenarios/default.toml");
+pub const DEFAULT_NAME: &str = "scenarios/default.toml (embedded)";
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// The file as written, for the report.
+    pub source_toml: String,
+    pub service: Service,
+    pub traffic: Traffic,
+    pub release: Release,
+    pub infra: Infra,
+    pub monitoring: Monitoring,
+    pub strategies: Vec<StrategySpec>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub instances: u32,
+    pub capacity_rps_per_instance: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Traffic {
+    pub rate_rps: f64,
+    pub users: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Release {
+    /// Probability that a release carries a defect (DORA's change failure rate).
+    pub change_failure_rate: f64,
+    /// Error rate of a healthy version; both versions fail at least this often.
+    pub baseline_error_rate: f64,
+    /// The defect catalogue; shares sum to 1.
+    pub defects: Vec<DefectClass>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefectKind {
+    /// New instances fail readiness: they never take traffic behind a health check.
+    CrashOnStart,
+    /// Smoke tests against an idle environment can find it.
+    SmokeDetectable,
+    /// Only real traffic shows it.
+    TrafficOnly,
+    /// Starts after a delay (a leak, an expiring cache).
+    Latent,
+}
+
+impl DefectKind {
+    pub const ALL: [(&'static str, DefectKind); 4] = [
+        ("crash-on-start", DefectKind::CrashOnStart),
+        ("smoke-detectable", DefectKind::SmokeDetectable),
+        ("traffic-only", DefectKind::TrafficOnly),
+        ("latent", DefectKind::Latent),
+    ];
+
+    pub fn name(self) -> &'static str {
+        DefectKind::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("unknown")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DefectClass {
+    pub kind: DefectKind,
+    /// Share of defective releases that carry this class.
+    pub share: f64,
+    /// Extra error rate the defect adds to the new version's requests.
+    pub error_rate: Spread,
+    /// Delay from the first instance of the new version serving until a latent
+    /// defect starts to fail requests.
+    pub onset_s: Option<Spread>,
+}
+
+/// A positive quantity: fixed, or log-normal with the given median and 95th
+/// percentile (start-up times and error rates are right-skewed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    pub median: f64,
+    pub p95: f64,
+}
+
+impl Spread {
+    pub fn fixed(value: f64) -> Spread {
+        Spread {
+            median: value,
+            p95: value,
+        }
+    }
+
+    pub fn is_fixed(&self) -> bool {
+        self.p95 == self.median
+    }
+
+    /// The log-normal's sigma: ln(p95 / median) / z(0.95).
+    pub fn sigma(&self) -> f64 {
+        if self.is_fixed() || self.median <= 0.0 {
+            0.0
+        } else {
+            (self.p95 / self.median).ln() / 1.644_853_626_951_472_2
+        }
+    }
+
+    pub fn mean(&self) -> f64 {
+        let s = self.sigma();
+        self.median * (s * s / 2.0).exp()
+    }
+
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        // One normal draw per sample even when fixed, so a stream's position
+        // does not depend on whether a spread happens to be fixed.
+        let z: f64 = StandardNormal.sample(rng);
+        if self.is_fixed() {
+            self.median
+        } else {
+            self.median * (self.sigma() * z).exp()
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Infra {
+    /// Time from asking for an instance to its passing readiness.
+    pub startup_s: Spread,
+    pub price_usd_per_hour: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Monitoring {
+    pub enabled: bool,
+    pub interval: SimTime,
+    pub error_rate_threshold: f64,
+    pub consecutive_intervals: u32,
+    pub watch_after_promotion: SimTime,
+    pub progress_deadline: SimTime,
+}
+
+impl Scenario {
+    /// Loads a scenario file, or the embedded default when `path` is None.
+    pub fn load(path: Option<&Path>) -> Result<Scenario> {
+        match path {
+            None => Scenario::parse(DEFAULT_TOML, Path::new(DEFAULT_NAME)),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| Error::Input {
+                    file: p.to_path_buf(),
+                    line: None,
+                    key: None,
+                    message: format!("cannot read the scenario file: {e}"),
+                })?;
+                Scenario::parse(&text, p)
+            }
+        }
+    }
+
+    /// Parses and validates scenario text; `file` is only used in messages.
+    pub fn parse(text: &str, file: &Path) -> Result<Scenario> {
+        let keys = locate::KeyMap::new(text);
+        let raw: raw::RawScenario =
+            toml::from_str(text).map_err(|e| toml_error(file, &keys, &e))?;
+        let validator = validate::Validator::new(file.to_path_buf(), keys);
+        validator.scenario(raw, text)
+    }
+
+    /// The strategy with this name.
+    pub fn strategy(&self, name: &str) -> Option<&StrategySpec> {
+        self.strategies.iter().find(|s| s.name == name)
+    }
+}
+
+/// Turns a toml/serde error into one message naming the file, line and key.
+fn toml_error(file: &Path, keys: &locate::KeyMap, e: &toml::de::Error) -> Error {
+    let offset = e.span().map(|s| s.start);
+    let line = offset.map(|o| keys.line_of_offset(o));
+    let mut key = offset.and_then(|o| keys.path_at(o)).map(str::to_string);
+    let mut message = e.message().trim().to_string();
+    // serde names a missing field only in the text; the span is its table.
+    if let Some(field) = backticked_after(&message, "missing field ") {
+        key = Some(match key {
+            Some(parent) => format!("{parent}.{field}"),
+            None => field.to_string(),
+        });
+    }
+    if message.contains("untagged enum RawSpread") {
+        message = "expected a number, or a table { median = ..., p95 = ... }".to_string();
+    }
+    Error::Input {
+        file: PathBuf::from(file),
+        line,
+        key,
+        message,
+    }
+}
+
+fn backticked_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = message.strip_prefix(prefix)?.strip_prefix('`')?;
+    rest.split('`').next()
+}

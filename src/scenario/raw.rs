@@ -1,0 +1,93 @@
+//! The scenario file exactly as written: serde structs that reject unknown
+//! keys. Nothing here is checked beyond its type; `validate` turns these into
+//! the typed [`Scenario`](super::Scenario).
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub service: RawService,
+    pub traffic: RawTraffic,
+    pub release: RawRelease,
+    pub infra: RawInfra,
+    pub monitoring: RawMonitoring,
+    pub strategies: Vec<RawStrategy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    pub instances: i64,
+    pub capacity_rps_per_instance: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTraffic {
+    pub rate_rps: f64,
+    pub users: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRelease {
+    pub change_failure_rate: f64,
+    pub baseline_error_rate: f64,
+    pub defects: Vec<RawDefect>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDefect {
+    pub class: String,
+    pub share: f64,
+    pub error_rate: Option<RawSpread>,
+    pub onset_s: Option<RawSpread>,
+}
+
+/// A positive quantity given either as one fixed value or as a log-normal
+/// spread by its median and 95th percentile.
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(untagged)]
+pub enum RawSpread {
+    Fixed(f64),
+    Spread(RawMedianP95),
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct RawMedianP95 {
+    pub median: f64,
+    pub p95: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInfra {
+    pub startup_s: RawSpread,
+    pub price_usd_per_hour: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMonitoring {
+    pub enabled: bool,
+    pub interval_s: f64,
+    pub error_rate_threshold: f64,
+    pub consecutive_intervals: i64,
+    pub watch_after_promotion_s: f64,
+    pub progress_deadline_s: f64,
+}
+
+/// One strategy: its name, its kind, and the kind's own keys, which the
+/// strategy's module reads (and rejects when unknown) in `strategies::parse`.
+#[derive(Debug, Deserialize)]
+pub struct RawStrategy {
+    pub name: String,
+    pub kind: String,
+    #[serde(flatten)]
+    pub keys: toml::Table,
+}

@@ -1,0 +1,493 @@
+//! One simulated release under one strategy: the engine's clock and queue,
+//! the world (fleet, router, traffic, monitor) and the strategy's controller.
+//! Events are processed in order; between two events traffic is drawn for the
+//! whole span at once.
+
+use crate::engine::{EventQueue, Purpose, SimTime, stream};
+use crate::outcome::{Kind, Metric, Outcome};
+use crate::release::Release;
+use crate::scenario::{DefectKind, Scenario};
+use crate::strategies::{Action, Observation, Strategy, StrategySpec, Version, View};
+use crate::world::fleet::{Fleet, FleetEvent};
+use crate::world::monitor::{IntervalCounts, Threshold, Verdict};
+use crate::world::router::Router;
+use crate::world::traffic::{self, Offer, UserExposure, VersionSpan};
+use rand_chacha::ChaCha8Rng;
+
+/// No deployment is simulated past this; one still running is `stuck`.
+const HORIZON_CAP: SimTime = SimTime(7 * 86_400 * 1000);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    StartupDone(usize),
+    Available(usize),
+    Gone(usize),
+    Timer(u32),
+    RouteSettled,
+    MonitorTick,
+    ProgressCheck(usize),
+    DefectOnset,
+    /// End of observation; ignored unless its generation is current.
+    End(u32),
+}
+
+/// One line of a narrated run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceEvent {
+    pub at: SimTime,
+    pub what: String,
+    pub old_ready: u32,
+    pub new_ready: u32,
+    pub share_new: f64,
+}
+
+/// Why the rollback was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionReason {
+    Monitor,
+    ProgressDeadline,
+}
+
+pub struct Simulation<'a> {
+    scenario: &'a Scenario,
+    release: &'a Release,
+    controller: Box<dyn Strategy>,
+    min_ready: SimTime,
+    queue: EventQueue<Event>,
+    fleet: Fleet,
+    router: Router,
+    startup_rng: ChaCha8Rng,
+    traffic_rng: ChaCha8Rng,
+    users: UserExposure,
+    judge: Option<Threshold>,
+    interval: IntervalCounts,
+    /// Traffic has been drawn up to here.
+    accounted_to: SimTime,
+    observing: bool,
+    end_generation: u32,
+    onset_scheduled: bool,
+    defect_active: bool,
+    // What happened.
+    failed_requests: u64,
+    dropped_requests: u64,
+    exposure_start: Option<SimTime>,
+    peak_exposure: f64,
+    decision: Option<(SimTime, DecisionReason)>,
+    mitigated_at: Option<SimTime>,
+    completed: Option<(SimTime, Kind)>,
+    trace: Option<Vec<TraceEvent>>,
+}
+
+impl<'a> Simulation<'a> {
+    pub fn new(
+        scenario: &'a Scenario,
+        strategy: &StrategySpec,
+        release: &'a Release,
+        seed: u64,
+        replication: u64,
+    ) -> Self {
+        let replicas = scenario.service.instances;
+        let m = &scenario.monitoring;
+        Simulation {
+            scenario,
+            release,
+            controller: strategy.config.controller(replicas),
+            min_ready: strategy.config.min_ready(),
+            queue: EventQueue::new(),
+            fleet: Fleet::running(replicas),
+            router: Router::new(strategy.config.initial_route()),
+            startup_rng: stream(seed, replication, Purpose::Startup),
+            traffic_rng: stream(seed, replication, Purpose::Traffic),
+            users: UserExposure::new(scenario.traffic.users),
+            judge: m
+                .enabled
+                .then(|| Threshold::new(m.error_rate_threshold, m.consecutive_intervals)),
+            interval: IntervalCounts::default(),
+            accounted_to: SimTime::ZERO,
+            observing: true,
+            end_generation: 0,
+            onset_scheduled: false,
+            defect_active: !matches!(
+                release.defect.as_ref().map(|d| d.kind),
+                Some(DefectKind::Latent)
+            ),
+            failed_requests: 0,
+            dropped_requests: 0,
+            exposure_start: None,
+            peak_exposure: 0.0,
+            decision: None,
+            mitigated_at: None,
+            completed: None,
+            trace: None,
+        }
+    }
+
+    /// Keeps a narrated trace of the run.
+    pub fn with_trace(mut self) -> Self {
+        self.trace = Some(Vec::new());
+        self
+    }
+
+    pub fn trace(&self) -> &[TraceEvent] {
+        self.trace.as_deref().unwrap_or(&[])
+    }
+
+    /// Runs to the end and returns the outcome.
+    pub fn run(&mut self) -> Outcome {
+        self.note("deployment starts");
+        self.observe(Observation::Start);
+        if self.judge.is_some() {
+            self.queue
+                .schedule(self.scenario.monitoring.interval, Event::MonitorTick);
+        }
+        while let Some((now, event)) = self.queue.pop() {
+            if now > HORIZON_CAP {
+                break;
+            }
+            self.account_traffic(now);
+            self.handle(event);
+            self.check_mitigated();
+        }
+        self.outcome()
+    }
+
+    fn now(&self) -> SimTime {
+        self.queue.now()
+    }
+
+    fn view(&self) -> View {
+        View {
+            now: self.now(),
+            replicas: self.scenario.service.instances,
+            old: self.fleet.counts(Version::Old),
+            new: self.fleet.counts(Version::New),
+        }
+    }
+
+    fn share_new(&self) -> f64 {
+        self.router.share_new(
+            self.fleet.counts(Version::Old),
+            self.fleet.counts(Version::New),
+        )
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::StartupDone(id) => self.startup_done(id),
+            Event::Available(id) => {
+                if self.fleet.mark_available(id) {
+                    let v = self.fleet.instances[id].version;
+                    self.observe(Observation::Available(v));
+                }
+            }
+            Event::Gone(id) => self.fleet.mark_gone(id, self.now()),
+            Event::Timer(tag) => self.observe(Observation::Timer(tag)),
+            Event::RouteSettled => {
+                self.note("route settled");
+                self.observe(Observation::RouteSettled);
+            }
+            Event::MonitorTick => self.monitor_tick(),
+            Event::ProgressCheck(id) => {
+                let inst = &self.fleet.instances[id];
+                if inst.version == Version::New
+                    && inst.is_live()
+                    && inst.ready_at.is_none()
+                    && self.decision.is_none()
+                {
+                    self.note("progress deadline exceeded: new instances never became ready");
+                    self.decide_rollback(DecisionReason::ProgressDeadline);
+                }
+            }
+            Event::DefectOnset => {
+                self.defect_active = true;
+                self.note("latent defect starts failing requests");
+            }
+            Event::End(generation) => {
+                if generation == self.end_generation && self.observing {
+                    self.observing = false;
+                    self.note("observation ends");
+                }
+            }
+        }
+    }
+
+    fn startup_done(&mut self, id: usize) {
+        let inst = &self.fleet.instances[id];
+        let crashes = inst.version == Version::New
+            && matches!(
+                self.release.defect.as_ref().map(|d| d.kind),
+                Some(DefectKind::CrashOnStart)
+            );
+        if crashes || !self.fleet.mark_ready(id, self.now()) {
+            return;
+        }
+        let v = self.fleet.instances[id].version;
+        self.observe(Observation::Ready(v));
+        if self.min_ready == SimTime::ZERO {
+            self.handle(Event::Available(id));
+        } else {
+            self.queue.schedule_in(self.min_ready, Event::Available(id));
+        }
+    }
+
+    fn observe(&mut self, observation: Observation) {
+        let view = self.view();
+        let actions = self.controller.on(&observation, &view);
+        for action in actions {
+            self.apply(action);
+        }
+    }
+
+    fn apply(&mut self, action: Action) {
+        let now = self.now();
+        match action {
+            Action::Scale { version, replicas } => {
+                let startup = self.scenario.infra.startup_s;
+                let rng = &mut self.startup_rng;
+                let events = self.fleet.scale(version, replicas, now, SimTime::ZERO, || {
+                    SimTime::from_secs_f64(startup.sample(rng))
+                });
+                for (at, e) in events {
+                    match e {
+                        FleetEvent::StartupDone(id) => {
+                            self.queue.schedule(at, Event::StartupDone(id));
+                            if version == Version::New {
+                                self.queue.schedule_in(
+                                    self.scenario.monitoring.progress_deadline,
+                                    Event::ProgressCheck(id),
+                                );
+                            }
+                        }
+                        FleetEvent::Gone(id) => self.queue.schedule(at, Event::Gone(id)),
+                    }
+                }
+                self.note(&format!("scale {version:?} to {replicas}"));
+            }
+            Action::Route(route) => {
+                self.router.route = route;
+                self.note(&format!("route {route:?}"));
+                self.queue.schedule(now, Event::RouteSettled);
+            }
+            Action::Timer { after, tag } => self.queue.schedule_in(after, Event::Timer(tag)),
+            Action::Promoted => {
+                self.completed = Some((now, Kind::Promoted));
+                self.note("promotion complete");
+                self.end_generation += 1;
+                let end = now + self.scenario.monitoring.watch_after_promotion;
+                self.queue.schedule(end, Event::End(self.end_generation));
+            }
+            Action::RolledBack => {
+                self.completed = Some((now, Kind::RolledBack));
+                self.note("rollback complete");
+                self.end_generation += 1;
+                self.queue.schedule(now, Event::End(self.end_generation));
+            }
+        }
+    }
+
+    fn decide_rollback(&mut self, reason: DecisionReason) {
+        self.decision = Some((self.now(), reason));
+        self.end_generation += 1;
+        self.observing = true;
+        self.note("rollback decided");
+        self.observe(Observation::RollbackDecided);
+    }
+
+    fn monitor_tick(&mut self) {
+        let counts = std::mem::take(&mut self.interval);
+        if !self.observing {
+            return;
+        }
+        if self.decision.is_none()
+            && let Some(judge) = self.judge.as_mut()
+            && judge.observe(&counts) == Verdict::Failed
+        {
+            let rate = counts.canary_errors as f64 / counts.canary_requests.max(1) as f64;
+            self.note(&format!(
+                "error rate {:.2}% over the threshold: analysis failed",
+                rate * 100.0
+            ));
+            self.decide_rollback(DecisionReason::Monitor);
+        }
+        self.queue
+            .schedule_in(self.scenario.monitoring.interval, Event::MonitorTick);
+    }
+
+    fn new_is_defective_now(&self) -> bool {
+        self.release.defect.is_some() && self.defect_active
+    }
+
+    /// Draws the traffic of [accounted_to, now) under the routing that held then.
+    fn account_traffic(&mut self, now: SimTime) {
+        let from = self.accounted_to;
+        self.accounted_to = now;
+        if now <= from || !self.observing {
+            return;
+        }
+        let duration_s = (now - from).as_secs_f64();
+        let old = self.fleet.counts(Version::Old);
+        let new = self.fleet.counts(Version::New);
+        let share_new = self.router.share_new(old, new);
+        let rate = self.scenario.traffic.rate_rps;
+        let capacity = self.scenario.service.capacity_rps_per_instance;
+        let baseline = self.scenario.release.baseline_error_rate;
+        if share_new > 0.0
+            && let Some(defect) = &self.release.defect
+            && defect.kind == DefectKind::Latent
+            && !self.onset_scheduled
+        {
+            self.onset_scheduled = true;
+            self.queue
+                .schedule(from + defect.onset.unwrap_or_default(), Event::DefectOnset);
+        }
+        let defective = self.new_is_defective_now();
+        let defect_rate = match &self.release.defect {
+            Some(d) if defective => d.error_rate,
+            _ => 0.0,
+        };
+        let old_span = traffic::draw(
+            &mut self.traffic_rng,
+            Offer {
+                rate_rps: rate * (1.0 - share_new),
+                capacity_rps: old.ready as f64 * capacity,
+                defect_error_rate: 0.0,
+                baseline_error_rate: baseline,
+            },
+            duration_s,
+        );
+        let new_span = traffic::draw(
+            &mut self.traffic_rng,
+            Offer {
+                rate_rps: rate * share_new,
+                capacity_rps: new.ready as f64 * capacity,
+                defect_error_rate: defect_rate,
+                baseline_error_rate: baseline,
+            },
+            duration_s,
+        );
+        self.record_span(from, share_new, defective, &old_span, &new_span);
+    }
+
+    fn record_span(
+        &mut self,
+        from: SimTime,
+        share_new: f64,
+        defective: bool,
+        old: &VersionSpan,
+        new: &VersionSpan,
+    ) {
+        self.interval.add(old, new);
+        self.dropped_requests += old.dropped + new.dropped;
+        if !defective || share_new <= 0.0 {
+            return;
+        }
+        self.exposure_start.get_or_insert(from);
+        self.peak_exposure = self.peak_exposure.max(share_new);
+        let crash = matches!(
+            self.release.defect.as_ref().map(|d| d.kind),
+            Some(DefectKind::CrashOnStart)
+        );
+        // A crash-on-start defect fails every request routed to its instances.
+        let failures = new.defect_errors + if crash { new.dropped } else { 0 };
+        self.failed_requests += failures;
+        self.users.add_failures(failures);
+    }
+
+    /// Mitigation: after a rollback decision, the new version serves under 1%
+    /// of traffic and the old version's ready instances can serve the rest (an
+    /// in-place redeploy is not mitigated while nothing is up to serve).
+    fn check_mitigated(&mut self) {
+        if self.decision.is_none() || self.mitigated_at.is_some() {
+            return;
+        }
+        let share_new = self.share_new();
+        let old_capacity = self.fleet.counts(Version::Old).ready as f64
+            * self.scenario.service.capacity_rps_per_instance;
+        let old_offered = self.scenario.traffic.rate_rps * (1.0 - share_new);
+        if share_new < 0.01 && old_capacity >= 0.99 * old_offered {
+            self.mitigated_at = Some(self.now());
+            self.note("new version serves under 1% of traffic");
+        }
+    }
+
+    fn note(&mut self, what: &str) {
+        if self.trace.is_none() {
+            return;
+        }
+        let old = self.fleet.counts(Version::Old);
+        let new = self.fleet.counts(Version::New);
+        let share_new = self.router.share_new(old, new);
+        let at = self.now();
+        if let Some(trace) = self.trace.as_mut() {
+            trace.push(TraceEvent {
+                at,
+                what: what.to_string(),
+                old_ready: old.ready,
+                new_ready: new.ready,
+                share_new,
+            });
+        }
+    }
+
+    fn outcome(&mut self) -> Outcome {
+        let (completed_at, kind) = self.completed.unwrap_or((self.now(), Kind::Stuck));
+        let kind = if self.now() > HORIZON_CAP {
+            Kind::Stuck
+        } else {
+            kind
+        };
+        let mut o = Outcome::new(kind, self.release.is_defective());
+        let secs = |t: SimTime| Some(t.as_secs_f64());
+        let window_end = self
+            .fleet
+            .instances
+            .iter()
+            .filter_map(|i| i.gone_at)
+            .fold(completed_at, SimTime::max);
+        if kind != Kind::Stuck {
+            o.set(Metric::DeployDuration, secs(completed_at));
+        }
+        o.set(Metric::FailedRequests, Some(self.failed_requests as f64));
+        o.set(
+            Metric::UsersAffected,
+            Some(self.users.draw_affected(&mut self.traffic_rng) as f64),
+        );
+        o.set(Metric::DroppedRequests, Some(self.dropped_requests as f64));
+        if self.release.is_defective() {
+            o.set(Metric::PeakExposure, Some(self.peak_exposure));
+        }
+        if let (Some(start), Some((decided, _))) = (self.exposure_start, self.decision)
+            && self.release.is_defective()
+        {
+            o.set(Metric::TimeToDetect, secs(decided.saturating_sub(start)));
+        }
+        if let (Some((decided, _)), Some(mitigated)) = (self.decision, self.mitigated_at) {
+            o.set(Metric::RollbackTime, secs(mitigated - decided));
+            if let Some(start) = self.exposure_start {
+                o.set(Metric::TimeToMitigate, secs(mitigated - start));
+            }
+        }
+        let hours = self.fleet.instance_seconds(window_end) / 3600.0;
+        o.set(Metric::InstanceHours, Some(hours));
+        o.set(
+            Metric::InfraCost,
+            Some(hours * self.scenario.infra.price_usd_per_hour),
+        );
+        o.set(
+            Metric::PeakInstances,
+            Some(self.fleet.peak_instances() as f64),
+        );
+        o
+    }
+}
+
+/// Runs one replication of one strategy.
+pub fn simulate(
+    scenario: &Scenario,
+    strategy: &StrategySpec,
+    release: &Release,
+    seed: u64,
+    replication: u64,
+) -> Outcome {
+    Simulation::new(scenario, strategy, release, seed, replication).run()
+}

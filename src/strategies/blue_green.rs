@@ -1,0 +1,249 @@
+//! Blue-green: a full green environment is provisioned beside blue; once every
+//! green instance is ready, traffic switches in one step. Blue is kept for
+//! scale_down_delay_s (Argo Rollouts scaleDownDelaySeconds, default 30 s):
+//! a rollback inside that window is a switch back; after it, a redeploy of blue.
+
+use super::{Action, Observation, Route, Strategy, StrategyConfig, Version, View};
+use crate::engine::SimTime;
+use crate::error::Result;
+use crate::scenario::validate::KeyReader;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub struct BlueGreenConfig {
+    pub scale_down_delay: SimTime,
+}
+
+pub fn parse(keys: &mut KeyReader, _replicas: u32) -> Result<Arc<dyn StrategyConfig>> {
+    // argo-rollouts utils/defaults: DefaultScaleDownDelaySeconds = 30.
+    let scale_down_delay = keys.duration_s("scale_down_delay_s", 30.0)?;
+    keys.finish("blue-green", &["scale_down_delay_s"])?;
+    Ok(Arc::new(BlueGreenConfig { scale_down_delay }))
+}
+
+impl StrategyConfig for BlueGreenConfig {
+    fn kind(&self) -> &'static str {
+        "blue-green"
+    }
+    fn controller(&self, replicas: u32) -> Box<dyn Strategy> {
+        Box::new(BlueGreen {
+            replicas,
+            scale_down_delay: self.scale_down_delay,
+            phase: Phase::Provisioning,
+        })
+    }
+    fn initial_route(&self) -> Route {
+        Route::All(Version::Old)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Green is starting; blue serves everything.
+    Provisioning,
+    /// Traffic is moving to green.
+    Switching,
+    /// Green serves; blue waits out the scale-down delay.
+    BlueKept,
+    /// Blue is gone; the release is done.
+    Promoted,
+    /// Switching back to a blue that is still there.
+    SwitchingBack,
+    /// Blue is being provisioned again for a rollback after the delay.
+    Reprovisioning,
+    /// Traffic is moving back to the re-provisioned blue.
+    SwitchingToNewBlue,
+    RolledBack,
+}
+
+const SCALE_DOWN_BLUE: u32 = 1;
+
+pub struct BlueGreen {
+    replicas: u32,
+    scale_down_delay: SimTime,
+    phase: Phase,
+}
+
+impl Strategy for BlueGreen {
+    fn on(&mut self, observation: &Observation, view: &View) -> Vec<Action> {
+        use Observation as O;
+        use Phase as P;
+        match (self.phase, observation) {
+            (P::Provisioning, O::Start) => vec![Action::Scale {
+                version: Version::New,
+                replicas: self.replicas,
+            }],
+            (P::Provisioning, O::Ready(Version::New)) if view.new.ready >= self.replicas => {
+                self.phase = P::Switching;
+                vec![Action::Route(Route::All(Version::New))]
+            }
+            (P::Switching, O::RouteSettled) => {
+                self.phase = P::BlueKept;
+                vec![Action::Timer {
+                    after: self.scale_down_delay,
+                    tag: SCALE_DOWN_BLUE,
+                }]
+            }
+            (P::BlueKept, O::Timer(SCALE_DOWN_BLUE)) => {
+                self.phase = P::Promoted;
+                vec![
+                    Action::Scale {
+                        version: Version::Old,
+                        replicas: 0,
+                    },
+                    Action::Promoted,
+                ]
+            }
+            // Green never took traffic: tearing it down is the whole rollback.
+            (P::Provisioning, O::RollbackDecided) => {
+                self.phase = P::RolledBack;
+                vec![
+                    Action::Scale {
+                        version: Version::New,
+                        replicas: 0,
+                    },
+                    Action::RolledBack,
+                ]
+            }
+            (P::Switching | P::BlueKept, O::RollbackDecided) => {
+                self.phase = P::SwitchingBack;
+                vec![Action::Route(Route::All(Version::Old))]
+            }
+            (P::Promoted, O::RollbackDecided) => {
+                self.phase = P::Reprovisioning;
+                vec![Action::Scale {
+                    version: Version::Old,
+                    replicas: self.replicas,
+                }]
+            }
+            (P::Reprovisioning, O::Ready(Version::Old)) if view.old.ready >= self.replicas => {
+                self.phase = P::SwitchingToNewBlue;
+                vec![Action::Route(Route::All(Version::Old))]
+            }
+            (P::SwitchingBack | P::SwitchingToNewBlue, O::RouteSettled) => {
+                self.phase = P::RolledBack;
+                vec![
+                    Action::Scale {
+                        version: Version::New,
+                        replicas: 0,
+                    },
+                    Action::RolledBack,
+                ]
+            }
+            _ => vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategies::Counts;
+
+    fn controller() -> Box<dyn Strategy> {
+        BlueGreenConfig {
+            scale_down_delay: SimTime::from_secs(30),
+        }
+        .controller(2)
+    }
+
+    fn ready(old: u32, new: u32) -> View {
+        View {
+            replicas: 2,
+            old: Counts {
+                spec: old,
+                ready: old,
+                available: old,
+            },
+            new: Counts {
+                spec: new,
+                ready: new,
+                available: new,
+            },
+            ..View::default()
+        }
+    }
+
+    #[test]
+    fn switches_once_green_is_ready_and_drops_blue_after_the_delay() {
+        let mut s = controller();
+        assert_eq!(
+            s.on(&Observation::Start, &ready(2, 0)),
+            vec![Action::Scale {
+                version: Version::New,
+                replicas: 2
+            }]
+        );
+        assert!(
+            s.on(&Observation::Ready(Version::New), &ready(2, 1))
+                .is_empty()
+        );
+        assert_eq!(
+            s.on(&Observation::Ready(Version::New), &ready(2, 2)),
+            vec![Action::Route(Route::All(Version::New))]
+        );
+        assert_eq!(
+            s.on(&Observation::RouteSettled, &ready(2, 2)),
+            vec![Action::Timer {
+                after: SimTime::from_secs(30),
+                tag: SCALE_DOWN_BLUE
+            }]
+        );
+        assert_eq!(
+            s.on(&Observation::Timer(SCALE_DOWN_BLUE), &ready(2, 2)),
+            vec![
+                Action::Scale {
+                    version: Version::Old,
+                    replicas: 0
+                },
+                Action::Promoted
+            ]
+        );
+    }
+
+    #[test]
+    fn rollback_inside_the_window_is_a_switch_back() {
+        let mut s = controller();
+        s.on(&Observation::Start, &ready(2, 0));
+        s.on(&Observation::Ready(Version::New), &ready(2, 2));
+        s.on(&Observation::RouteSettled, &ready(2, 2));
+        assert_eq!(
+            s.on(&Observation::RollbackDecided, &ready(2, 2)),
+            vec![Action::Route(Route::All(Version::Old))]
+        );
+        assert_eq!(
+            s.on(&Observation::RouteSettled, &ready(2, 2)),
+            vec![
+                Action::Scale {
+                    version: Version::New,
+                    replicas: 0
+                },
+                Action::RolledBack
+            ]
+        );
+    }
+
+    #[test]
+    fn rollback_after_the_window_redeploys_blue_first() {
+        let mut s = controller();
+        s.on(&Observation::Start, &ready(2, 0));
+        s.on(&Observation::Ready(Version::New), &ready(2, 2));
+        s.on(&Observation::RouteSettled, &ready(2, 2));
+        s.on(&Observation::Timer(SCALE_DOWN_BLUE), &ready(2, 2));
+        assert_eq!(
+            s.on(&Observation::RollbackDecided, &ready(0, 2)),
+            vec![Action::Scale {
+                version: Version::Old,
+                replicas: 2
+            }]
+        );
+        assert!(
+            s.on(&Observation::Ready(Version::Old), &ready(1, 2))
+                .is_empty()
+        );
+        assert_eq!(
+            s.on(&Observation::Ready(Version::Old), &ready(2, 2)),
+            vec![Action::Route(Route::All(Version::Old))]
+        );
+    }
+}

@@ -1,0 +1,517 @@
+//! Canary in the manner of Argo Rollouts: a list of steps (set weight, pause),
+//! the monitor's analysis running throughout, abort sending every request
+//! back to stable. With a traffic router (service mesh, weighted ingress) the
+//! weight is exact and stable stays at full size; without one the weight comes
+//! from replica counts, rounded as Argo does (utils/replicaset/canary.go).
+
+use super::{Action, Observation, Route, Strategy, StrategyConfig, Version, View};
+use crate::engine::SimTime;
+use crate::error::Result;
+use crate::scenario::validate::KeyReader;
+use std::sync::Arc;
+
+/// One step: send `weight_pct` of requests to the canary, then wait `pause`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CanaryStep {
+    pub weight_pct: u32,
+    pub pause: SimTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CanaryRouter {
+    /// Exact weights from a traffic router; stable stays at full size.
+    Mesh,
+    /// No traffic router: the weight is the canary's share of ready replicas.
+    Replicas,
+}
+
+#[derive(Debug, Clone)]
+pub struct CanaryConfig {
+    pub steps: Vec<CanaryStep>,
+    pub router: CanaryRouter,
+    /// Basic canary surge (Argo default maxSurge 25%), for replica rounding.
+    pub max_surge: u32,
+    pub scale_down_delay: SimTime,
+    pub abort_scale_down_delay: SimTime,
+}
+
+pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConfig>> {
+    let steps = parse_steps(keys)?;
+    let router = match keys.string("router")?.as_deref() {
+        None | Some("mesh") => CanaryRouter::Mesh,
+        Some("replicas") => CanaryRouter::Replicas,
+        Some(other) => {
+            return Err(keys.error(
+                "router",
+                format!("unknown router `{other}`; expected mesh or replicas"),
+            ));
+        }
+    };
+    // argo-rollouts defaults: scaleDownDelaySeconds 30, abortScaleDownDelaySeconds 30.
+    let scale_down_delay = keys.duration_s("scale_down_delay_s", 30.0)?;
+    let abort_scale_down_delay = keys.duration_s("abort_scale_down_delay_s", 30.0)?;
+    keys.finish(
+        "canary",
+        &[
+            "steps",
+            "router",
+            "scale_down_delay_s",
+            "abort_scale_down_delay_s",
+        ],
+    )?;
+    Ok(Arc::new(CanaryConfig {
+        steps,
+        router,
+        // Argo's canary maxSurge default is 25%, rounded up like Kubernetes.
+        max_surge: (replicas as f64 * 0.25).ceil() as u32,
+        scale_down_delay,
+        abort_scale_down_delay,
+    }))
+}
+
+fn parse_steps(keys: &mut KeyReader) -> Result<Vec<CanaryStep>> {
+    let Some(value) = keys.take("steps") else {
+        return Err(keys.error("steps", "missing: a canary needs steps, e.g. [{ weight = 5, pause_s = 600 }, { weight = 100, pause_s = 0 }]"));
+    };
+    let toml::Value::Array(items) = value else {
+        return Err(keys.error(
+            "steps",
+            format!(
+                "expected an array of {{ weight, pause_s }} tables, got {}",
+                value.type_str()
+            ),
+        ));
+    };
+    if items.is_empty() {
+        return Err(keys.error("steps", "needs at least one step, ending at weight 100"));
+    }
+    let mut steps = Vec::with_capacity(items.len());
+    let mut last_weight = 0;
+    for (i, item) in items.into_iter().enumerate() {
+        let key = format!("steps[{i}]");
+        let toml::Value::Table(mut t) = item else {
+            return Err(keys.error(&key, "expected a table { weight = ..., pause_s = ... }"));
+        };
+        let weight = number(keys, &format!("{key}.weight"), t.remove("weight"))?;
+        let pause_s = number(keys, &format!("{key}.pause_s"), t.remove("pause_s"))?;
+        if let Some(extra) = t.keys().next() {
+            return Err(keys.error(
+                &format!("{key}.{extra}"),
+                "unknown key in a canary step; its keys are weight and pause_s",
+            ));
+        }
+        if !(weight.fract() == 0.0 && (1.0..=100.0).contains(&weight)) {
+            return Err(keys.error(
+                &format!("{key}.weight"),
+                format!("must be a whole percentage from 1 to 100, got {weight}"),
+            ));
+        }
+        let weight_pct = weight as u32;
+        if weight_pct < last_weight {
+            return Err(keys.error(
+                &format!("{key}.weight"),
+                format!("weights must not decrease ({weight_pct} after {last_weight})"),
+            ));
+        }
+        last_weight = weight_pct;
+        let pause = keys
+            .validator()
+            .duration_s(&keys.path(&format!("{key}.pause_s")), pause_s)?;
+        steps.push(CanaryStep { weight_pct, pause });
+    }
+    if last_weight != 100 {
+        return Err(keys.error(
+            "steps",
+            format!("the last step must reach weight 100, got {last_weight}"),
+        ));
+    }
+    Ok(steps)
+}
+
+fn number(keys: &KeyReader, key: &str, value: Option<toml::Value>) -> Result<f64> {
+    match value {
+        Some(toml::Value::Integer(i)) => Ok(i as f64),
+        Some(toml::Value::Float(f)) => Ok(f),
+        Some(other) => Err(keys.error(key, format!("expected a number, got {}", other.type_str()))),
+        None => Err(keys.error(key, "missing")),
+    }
+}
+
+/// Argo Rollouts approximateWeightedCanaryStableReplicaCounts: the canary and
+/// stable counts, summing to `replicas` or (with surge) `replicas + 1`, whose
+/// canary share is closest to the weight; 1–99% never rounds either side to 0.
+pub fn basic_canary_counts(replicas: u32, weight_pct: u32, max_surge: u32) -> (u32, u32) {
+    if replicas == 0 {
+        return (0, 0);
+    }
+    let (r, w) = (replicas as i64, weight_pct as i64);
+    let ceil = (r * w + 99) / 100;
+    let floor = (r * w) / 100;
+    let tied = |total: i64| (total * w) % 100 == 50;
+    let zero_allowed = w == 100 || w == 0 || (r == 1 && max_surge == 0);
+    let mut options: Vec<(i64, i64)> = Vec::new();
+    if ceil < r || zero_allowed {
+        options.push((ceil, r));
+    }
+    if !tied(r) && (floor != 0 || zero_allowed) {
+        options.push((floor, r));
+    }
+    if max_surge > 0 {
+        options.push((ceil, r + 1));
+        if !tied(r + 1) && (floor != 0 || zero_allowed) {
+            options.push((floor, r + 1));
+        }
+    }
+    let delta = |(c, t): (i64, i64)| ((c * 100) as f64 / t as f64 - w as f64).abs();
+    let Some(&first) = options.first() else {
+        return (0, replicas);
+    };
+    // Strictly smaller delta wins, so the first-listed option wins ties (as in Argo).
+    let best = options.iter().skip(1).fold(
+        first,
+        |best, &o| if delta(o) < delta(best) { o } else { best },
+    );
+    (best.0 as u32, (best.1 - best.0) as u32)
+}
+
+/// Argo trafficWeightToReplicas: with a router the canary gets ceil(R·w/100).
+pub fn routed_canary_count(replicas: u32, weight_pct: u32) -> u32 {
+    ((replicas as u64 * weight_pct as u64).div_ceil(100)) as u32
+}
+
+impl StrategyConfig for CanaryConfig {
+    fn kind(&self) -> &'static str {
+        "canary"
+    }
+    fn controller(&self, replicas: u32) -> Box<dyn Strategy> {
+        Box::new(Canary {
+            config: self.clone(),
+            replicas,
+            step: 0,
+            phase: Phase::Scaling,
+            timer_generation: 0,
+        })
+    }
+    fn initial_route(&self) -> Route {
+        match self.router {
+            CanaryRouter::Mesh => Route::Weight(0.0),
+            CanaryRouter::Replicas => Route::ByReadyInstances,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for the canary (and, without a router, stable) to reach the step's counts.
+    Scaling,
+    /// Waiting for the router to apply the step's weight.
+    Shifting,
+    /// Pausing at the step's weight while the analysis runs.
+    Pausing,
+    /// Every request is on the new version; the old waits out its scale-down delay.
+    OldKept,
+    Promoted,
+    /// Abort: traffic is going back to stable.
+    Aborting,
+    /// Rollback after promotion: the old version is being provisioned again.
+    Reprovisioning,
+    RolledBack,
+}
+
+pub struct Canary {
+    config: CanaryConfig,
+    replicas: u32,
+    step: usize,
+    phase: Phase,
+    /// Timers carry a generation so a pause that was overtaken by an abort is ignored.
+    timer_generation: u32,
+}
+
+impl Canary {
+    fn weight(&self) -> u32 {
+        self.config.steps[self.step].weight_pct
+    }
+
+    /// (canary, stable) instance counts for the current step.
+    fn counts(&self) -> (u32, u32) {
+        match self.config.router {
+            CanaryRouter::Mesh if self.weight() == 100 => (self.replicas, self.replicas),
+            CanaryRouter::Mesh => (
+                routed_canary_count(self.replicas, self.weight()),
+                self.replicas,
+            ),
+            CanaryRouter::Replicas => {
+                basic_canary_counts(self.replicas, self.weight(), self.config.max_surge)
+            }
+        }
+    }
+
+    fn timer(&mut self, after: SimTime) -> Action {
+        self.timer_generation += 1;
+        Action::Timer {
+            after,
+            tag: self.timer_generation,
+        }
+    }
+
+    fn enter_step(&mut self, view: &View) -> Vec<Action> {
+        self.phase = Phase::Scaling;
+        let (canary, _) = self.counts();
+        let mut actions = vec![Action::Scale {
+            version: Version::New,
+            replicas: canary,
+        }];
+        actions.extend(self.check_scaled(view, canary));
+        actions
+    }
+
+    /// Once the canary is ready: without a router, shrink stable; with one, set the weight.
+    fn check_scaled(&mut self, view: &View, canary_spec: u32) -> Vec<Action> {
+        let (canary, stable) = self.counts();
+        if self.phase != Phase::Scaling || view.new.ready.min(canary_spec) < canary {
+            return vec![];
+        }
+        match self.config.router {
+            CanaryRouter::Mesh => {
+                self.phase = Phase::Shifting;
+                vec![Action::Route(Route::Weight(self.weight() as f64 / 100.0))]
+            }
+            CanaryRouter::Replicas => {
+                self.phase = Phase::Pausing;
+                let mut actions = vec![Action::Scale {
+                    version: Version::Old,
+                    replicas: stable,
+                }];
+                actions.extend(self.after_shift());
+                actions
+            }
+        }
+    }
+
+    fn after_shift(&mut self) -> Vec<Action> {
+        if self.weight() == 100 {
+            self.phase = Phase::OldKept;
+            let delay = match self.config.router {
+                CanaryRouter::Mesh => self.config.scale_down_delay,
+                CanaryRouter::Replicas => SimTime::ZERO,
+            };
+            vec![self.timer(delay)]
+        } else {
+            self.phase = Phase::Pausing;
+            let pause = self.config.steps[self.step].pause;
+            vec![self.timer(pause)]
+        }
+    }
+
+    fn abort(&mut self, view: &View) -> Vec<Action> {
+        match self.phase {
+            Phase::Promoted => {
+                self.phase = Phase::Reprovisioning;
+                let mut actions = vec![Action::Scale {
+                    version: Version::Old,
+                    replicas: self.replicas,
+                }];
+                if view.old.ready >= self.replicas {
+                    actions.extend(self.back_to_stable());
+                }
+                actions
+            }
+            _ => self.back_to_stable(),
+        }
+    }
+
+    fn back_to_stable(&mut self) -> Vec<Action> {
+        self.phase = Phase::Aborting;
+        self.timer_generation += 1;
+        match self.config.router {
+            CanaryRouter::Mesh => vec![
+                Action::Scale {
+                    version: Version::Old,
+                    replicas: self.replicas,
+                },
+                Action::Route(Route::Weight(0.0)),
+            ],
+            CanaryRouter::Replicas => vec![
+                Action::Scale {
+                    version: Version::Old,
+                    replicas: self.replicas,
+                },
+                Action::Route(Route::All(Version::Old)),
+            ],
+        }
+    }
+}
+
+impl Strategy for Canary {
+    fn on(&mut self, observation: &Observation, view: &View) -> Vec<Action> {
+        use Observation as O;
+        match (self.phase, observation) {
+            (Phase::Scaling, O::Start) => self.enter_step(view),
+            (Phase::Scaling, O::Ready(Version::New)) => self.check_scaled(view, view.new.spec),
+            (Phase::Shifting, O::RouteSettled) => self.after_shift(),
+            (Phase::Pausing, O::Timer(g)) if *g == self.timer_generation => {
+                self.step += 1;
+                self.enter_step(view)
+            }
+            (Phase::OldKept, O::Timer(g)) if *g == self.timer_generation => {
+                self.phase = Phase::Promoted;
+                vec![
+                    Action::Scale {
+                        version: Version::Old,
+                        replicas: 0,
+                    },
+                    Action::Promoted,
+                ]
+            }
+            (Phase::Aborting | Phase::RolledBack | Phase::Reprovisioning, O::RollbackDecided) => {
+                vec![]
+            }
+            (_, O::RollbackDecided) => self.abort(view),
+            (Phase::Reprovisioning, O::Ready(Version::Old)) if view.old.ready >= self.replicas => {
+                self.back_to_stable()
+            }
+            (Phase::Aborting, O::RouteSettled) => {
+                self.phase = Phase::RolledBack;
+                vec![
+                    self.timer(self.config.abort_scale_down_delay),
+                    Action::RolledBack,
+                ]
+            }
+            (Phase::RolledBack, O::Timer(g)) if *g == self.timer_generation => {
+                vec![Action::Scale {
+                    version: Version::New,
+                    replicas: 0,
+                }]
+            }
+            _ => vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategies::Counts;
+
+    #[test]
+    fn argo_basic_canary_rounding() {
+        // Worked examples from argo-rollouts' canary_test.go style cases.
+        assert_eq!(basic_canary_counts(10, 10, 3), (1, 9));
+        assert_eq!(basic_canary_counts(10, 5, 3), (1, 10)); // 1 of 11 (9.1%) beats 1 of 10 (10%)
+        assert_eq!(basic_canary_counts(4, 50, 0), (2, 2));
+        assert_eq!(basic_canary_counts(3, 50, 0), (2, 1)); // tie between 1 and 2: the larger
+        assert_eq!(basic_canary_counts(2, 1, 0), (1, 1)); // 1–99% never rounds the canary to 0
+        assert_eq!(basic_canary_counts(5, 100, 2), (5, 0));
+        assert_eq!(basic_canary_counts(10, 25, 0), (3, 7)); // 2.5 replicas: tied, so the larger count
+    }
+
+    #[test]
+    fn routed_count_rounds_up() {
+        assert_eq!(routed_canary_count(10, 5), 1);
+        assert_eq!(routed_canary_count(10, 25), 3);
+        assert_eq!(routed_canary_count(10, 100), 10);
+    }
+
+    fn config() -> CanaryConfig {
+        CanaryConfig {
+            steps: vec![
+                CanaryStep {
+                    weight_pct: 5,
+                    pause: SimTime::from_secs(600),
+                },
+                CanaryStep {
+                    weight_pct: 100,
+                    pause: SimTime::ZERO,
+                },
+            ],
+            router: CanaryRouter::Mesh,
+            max_surge: 3,
+            scale_down_delay: SimTime::from_secs(30),
+            abort_scale_down_delay: SimTime::from_secs(30),
+        }
+    }
+
+    fn view(new_ready: u32) -> View {
+        View {
+            replicas: 10,
+            old: Counts {
+                spec: 10,
+                ready: 10,
+                available: 10,
+            },
+            new: Counts {
+                spec: new_ready,
+                ready: new_ready,
+                available: new_ready,
+            },
+            ..View::default()
+        }
+    }
+
+    #[test]
+    fn steps_then_promotion_with_a_router() {
+        let mut c = config().controller(10);
+        assert_eq!(
+            c.on(&Observation::Start, &view(0)),
+            vec![Action::Scale {
+                version: Version::New,
+                replicas: 1
+            }]
+        );
+        assert_eq!(
+            c.on(&Observation::Ready(Version::New), &view(1)),
+            vec![Action::Route(Route::Weight(0.05))]
+        );
+        assert_eq!(
+            c.on(&Observation::RouteSettled, &view(1)),
+            vec![Action::Timer {
+                after: SimTime::from_secs(600),
+                tag: 1
+            }]
+        );
+        assert_eq!(
+            c.on(&Observation::Timer(1), &view(1)),
+            vec![Action::Scale {
+                version: Version::New,
+                replicas: 10
+            }]
+        );
+        assert_eq!(
+            c.on(&Observation::Ready(Version::New), &view(10)),
+            vec![Action::Route(Route::Weight(1.0))]
+        );
+        assert_eq!(
+            c.on(&Observation::RouteSettled, &view(10)),
+            vec![Action::Timer {
+                after: SimTime::from_secs(30),
+                tag: 2
+            }]
+        );
+        assert_eq!(
+            c.on(&Observation::Timer(2), &view(10)),
+            vec![
+                Action::Scale {
+                    version: Version::Old,
+                    replicas: 0
+                },
+                Action::Promoted
+            ]
+        );
+    }
+
+    #[test]
+    fn abort_sends_traffic_back_and_ignores_the_stale_pause() {
+        let mut c = config().controller(10);
+        c.on(&Observation::Start, &view(0));
+        c.on(&Observation::Ready(Version::New), &view(1));
+        c.on(&Observation::RouteSettled, &view(1));
+        let abort = c.on(&Observation::RollbackDecided, &view(1));
+        assert!(abort.contains(&Action::Route(Route::Weight(0.0))));
+        assert!(
+            c.on(&Observation::Timer(1), &view(1)).is_empty(),
+            "the old pause timer must not advance the steps"
+        );
+        let settled = c.on(&Observation::RouteSettled, &view(1));
+        assert!(settled.contains(&Action::RolledBack));
+    }
+}

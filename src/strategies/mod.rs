@@ -1,0 +1,176 @@
+//! Release strategies as controllers, the way Kubernetes controllers and
+//! DSLab's schedulers work: a strategy observes (an instance became ready, a
+//! timer fired, the monitor decided to roll back) and answers with actions
+//! (scale a version, route traffic, start a timer, declare the release done).
+//! It holds no clock, no random generator and no fleet, so each one is a small
+//! state machine tested with hand-made observations.
+//!
+//! A new strategy is one new file plus one line in [`KINDS`].
+
+pub mod blue_green;
+pub mod canary;
+pub mod in_place;
+pub mod rolling;
+
+use crate::engine::SimTime;
+use crate::error::Result;
+use crate::scenario::raw::RawStrategy;
+use crate::scenario::validate::{KeyReader, Validator};
+use std::fmt;
+use std::sync::Arc;
+
+/// The version running before the release (`Old`, also "stable" or "blue")
+/// and the release itself (`New`, also "canary" or "green").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Version {
+    Old,
+    New,
+}
+
+impl Version {
+    pub fn other(self) -> Version {
+        match self {
+            Version::Old => Version::New,
+            Version::New => Version::Old,
+        }
+    }
+}
+
+/// Instance counts of one version as a controller sees them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Instances asked for and not being torn down (a ReplicaSet's spec).
+    pub spec: u32,
+    /// Passing readiness.
+    pub ready: u32,
+    /// Ready for at least min_ready_s (Kubernetes' "available").
+    pub available: u32,
+}
+
+/// What a controller can see when it decides.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct View {
+    pub now: SimTime,
+    /// The service's desired instance count (spec.replicas).
+    pub replicas: u32,
+    pub old: Counts,
+    pub new: Counts,
+}
+
+impl View {
+    pub fn counts(&self, v: Version) -> Counts {
+        match v {
+            Version::Old => self.old,
+            Version::New => self.new,
+        }
+    }
+}
+
+/// Where the router sends requests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Route {
+    /// Spread over every ready instance of either version (a Kubernetes
+    /// Service, a load balancer target group): the share follows replica counts.
+    ByReadyInstances,
+    /// An exact share of requests to the new version (service mesh, weighted
+    /// ingress, Argo Rollouts with a traffic router), in [0, 1].
+    Weight(f64),
+    /// Every request to one environment (blue-green switch).
+    All(Version),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observation {
+    /// The deployment starts.
+    Start,
+    /// One more instance of this version passed readiness.
+    Ready(Version),
+    /// One more instance of this version has been ready for min_ready_s.
+    Available(Version),
+    /// A timer the strategy asked for fired.
+    Timer(u32),
+    /// A route change has reached every client.
+    RouteSettled,
+    /// The monitor (or the progress deadline) decided to roll back.
+    RollbackDecided,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Scale {
+        version: Version,
+        replicas: u32,
+    },
+    Route(Route),
+    Timer {
+        after: SimTime,
+        tag: u32,
+    },
+    /// The new version now serves everything and the old is gone (or going).
+    Promoted,
+    /// The old version serves everything again.
+    RolledBack,
+}
+
+/// A controller for one simulated release.
+pub trait Strategy: Send {
+    fn on(&mut self, observation: &Observation, view: &View) -> Vec<Action>;
+}
+
+/// A validated strategy from the scenario: builds a fresh controller per run.
+pub trait StrategyConfig: fmt::Debug + Send + Sync {
+    fn kind(&self) -> &'static str;
+    fn controller(&self, replicas: u32) -> Box<dyn Strategy>;
+    /// How traffic is routed when the deployment starts.
+    fn initial_route(&self) -> Route {
+        Route::ByReadyInstances
+    }
+    /// Readiness must hold this long before an instance counts as available.
+    fn min_ready(&self) -> SimTime {
+        SimTime::ZERO
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StrategySpec {
+    pub name: String,
+    pub config: Arc<dyn StrategyConfig>,
+}
+
+type ParseFn = fn(&mut KeyReader, u32) -> Result<Arc<dyn StrategyConfig>>;
+
+/// Every strategy kind the scenario may name, with the function that reads its keys.
+pub const KINDS: &[(&str, ParseFn)] = &[
+    ("in-place", in_place::parse),
+    ("rolling", rolling::parse),
+    ("blue-green", blue_green::parse),
+    ("canary", canary::parse),
+];
+
+pub fn parse(
+    raw: RawStrategy,
+    path: &str,
+    validator: &Validator,
+    replicas: u32,
+) -> Result<StrategySpec> {
+    if raw.name.trim().is_empty() {
+        return Err(validator.error(&format!("{path}.name"), "a strategy needs a name"));
+    }
+    let Some((_, parse_kind)) = KINDS.iter().find(|(k, _)| *k == raw.kind) else {
+        let names: Vec<_> = KINDS.iter().map(|(k, _)| *k).collect();
+        return Err(validator.error(
+            &format!("{path}.kind"),
+            format!(
+                "unknown strategy kind `{}`; expected one of {}",
+                raw.kind,
+                names.join(", ")
+            ),
+        ));
+    };
+    let mut reader = KeyReader::new(validator, path, raw.keys);
+    let config = parse_kind(&mut reader, replicas)?;
+    Ok(StrategySpec {
+        name: raw.name,
+        config,
+    })
+}

@@ -1,0 +1,144 @@
+//! Traffic without one event per request (design decision 2). Between two
+//! events every rate and share is constant, so the requests each version gets
+//! in the span are a Poisson draw and the failures among them binomial draws:
+//! exact in distribution, and hundreds of times cheaper than per-request events.
+
+use rand::Rng;
+use rand_distr::{Binomial, Distribution, Poisson};
+
+/// What one version saw during one span.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VersionSpan {
+    /// Requests the version's instances served.
+    pub served: u64,
+    /// Requests refused for lack of serving capacity (the client sees a 503).
+    pub dropped: u64,
+    /// Served requests that failed because of the defect.
+    pub defect_errors: u64,
+    /// Served requests that failed at the healthy baseline rate.
+    pub baseline_errors: u64,
+}
+
+impl VersionSpan {
+    /// Requests offered to this version.
+    pub fn requests(&self) -> u64 {
+        self.served + self.dropped
+    }
+    /// Requests a client saw fail, as a monitor counts them.
+    pub fn errors(&self) -> u64 {
+        self.defect_errors + self.baseline_errors + self.dropped
+    }
+}
+
+/// The conditions of one span for one version.
+#[derive(Debug, Clone, Copy)]
+pub struct Offer {
+    /// Requests per second routed to the version.
+    pub rate_rps: f64,
+    /// Requests per second its ready instances can serve.
+    pub capacity_rps: f64,
+    /// Extra failure probability the defect adds (0 when healthy).
+    pub defect_error_rate: f64,
+    /// Failure probability of a healthy request.
+    pub baseline_error_rate: f64,
+}
+
+/// Draws one span of `duration_s` seconds for one version.
+pub fn draw<R: Rng + ?Sized>(rng: &mut R, offer: Offer, duration_s: f64) -> VersionSpan {
+    let served_rate = offer.rate_rps.min(offer.capacity_rps).max(0.0);
+    let dropped_rate = (offer.rate_rps - served_rate).max(0.0);
+    let served = poisson(rng, served_rate * duration_s);
+    let dropped = poisson(rng, dropped_rate * duration_s);
+    // The defect fails a request first; the baseline fails some of the rest,
+    // so the total failure probability is d + (1 − d)·b.
+    let defect_errors = binomial(rng, served, offer.defect_error_rate);
+    let baseline_errors = binomial(rng, served - defect_errors, offer.baseline_error_rate);
+    VersionSpan {
+        served,
+        dropped,
+        defect_errors,
+        baseline_errors,
+    }
+}
+
+pub fn poisson<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> u64 {
+    if mean.is_nan() || mean <= 0.0 {
+        return 0;
+    }
+    match Poisson::new(mean) {
+        Ok(p) => {
+            let x: f64 = p.sample(rng);
+            x as u64
+        }
+        Err(_) => mean.round() as u64,
+    }
+}
+
+pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
+    if n == 0 || p.is_nan() || p <= 0.0 {
+        return 0;
+    }
+    if p >= 1.0 {
+        return n;
+    }
+    match Binomial::new(n, p) {
+        Ok(b) => b.sample(rng),
+        Err(_) => (n as f64 * p).round() as u64,
+    }
+}
+
+/// Distinct users hit by failures. Each failure lands on a user chosen at
+/// random from a pool, so a user in a pool of `size` that took `failures`
+/// escapes with probability (1 − 1/size)^failures ≈ exp(−failures/size); the
+/// number hit is binomial over the pool (Poissonisation of the occupancy count).
+#[derive(Debug, Clone, Default)]
+pub struct UserExposure {
+    users: u64,
+    /// Failures spread over every user (routing ignores who the user is).
+    failures_spread: f64,
+}
+
+impl UserExposure {
+    pub fn new(users: u64) -> UserExposure {
+        UserExposure {
+            users,
+            failures_spread: 0.0,
+        }
+    }
+
+    pub fn add_failures(&mut self, failures: u64) {
+        self.failures_spread += failures as f64;
+    }
+
+    pub fn draw_affected<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
+        if self.users == 0 {
+            return 0;
+        }
+        let p_hit = -(-self.failures_spread / self.users as f64).exp_m1();
+        binomial(rng, self.users, p_hit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Purpose, stream};
+
+    #[test]
+    fn capacity_caps_served_and_the_rest_is_dropped() {
+        let mut rng = stream(7, 0, Purpose::Traffic);
+        let span = draw(
+            &mut rng,
+            Offer {
+                rate_rps: 1000.0,
+                capacity_rps: 0.0,
+                defect_error_rate: 0.5,
+                baseline_error_rate: 0.0,
+            },
+            10.0,
+        );
+        assert_eq!(span.served, 0);
+        assert!(span.dropped > 9000 && span.dropped < 11000);
+        assert_eq!(span.errors(), span.dropped);
+    }
+}
