@@ -16,6 +16,7 @@ pub mod outcome;
 pub mod release;
 pub mod scenario;
 pub mod simulation;
+pub mod sizing;
 pub mod stats;
 pub mod strategies;
 pub mod world;

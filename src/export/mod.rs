@@ -1,6 +1,8 @@
 //! Exporters: one module per format, all fed by the same [`Results`].
 
 pub mod csv;
+pub mod plots;
+pub mod report;
 pub mod table;
 
 use crate::error::{Error, Result};

@@ -1,0 +1,338 @@
+//! Self-contained HTML report: inline CSS, plots embedded as base64 `data:` URIs,
+//! the scenario TOML in a `<pre>`, and no reference to anything on the network.
+//!
+//! A small inline script (nothing is fetched) records whether every image
+//! decoded: once the page has loaded it sets `<body data-images-ok="K/N">`
+//! and fills `<div id="render-check" data-status="ok|failed">`. Headless
+//! Chromium's `--dump-dom` output can then be checked for that marker.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use crate::export::plots::describe_plot;
+
+/// The summary table of the report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportTable {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// One paragraph per column explaining it.
+    pub notes: Vec<String>,
+}
+
+/// Escapes text for HTML element content and double- or single-quoted attributes.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Inline script that marks whether every `<img>` loaded (see module docs).
+pub const RENDER_CHECK_SCRIPT: &str = r#"<script>
+(function () {
+  function check() {
+    var imgs = Array.prototype.slice.call(document.images);
+    var failed = [];
+    imgs.forEach(function (img) {
+      if (!(img.complete && img.naturalWidth > 0)) {
+        failed.push(img.getAttribute('data-plot') || img.alt);
+      }
+    });
+    var ok = imgs.length - failed.length;
+    document.body.setAttribute('data-images-ok', ok + '/' + imgs.length);
+    var el = document.getElementById('render-check');
+    if (el) {
+      el.setAttribute('data-status', failed.length === 0 ? 'ok' : 'failed');
+      el.textContent = 'images loaded: ' + ok + '/' + imgs.length +
+        (failed.length ? ' (failed: ' + failed.join(', ') + ')' : '');
+    }
+  }
+  if (document.readyState === 'complete') { check(); }
+  else { window.addEventListener('load', check); }
+})();
+</script>"#;
+
+const CSS: &str = r#"
+:root { color-scheme: light; }
+body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 1240px; padding: 0 1.25rem; color: #1b1b1b; line-height: 1.45; background: #fff; }
+h1 { font-size: 1.9rem; margin: 0 0 1.2rem; }
+h2 { font-size: 1.35rem; margin: 2.2rem 0 0.8rem; border-bottom: 1px solid #ddd; padding-bottom: 0.25rem; }
+table { border-collapse: collapse; width: 100%; font-size: 0.95rem; }
+th, td { border: 1px solid #d0d0d0; padding: 0.4rem 0.6rem; text-align: right; vertical-align: top; }
+th { background: #f2f2f2; }
+th:first-child, td:first-child { text-align: left; }
+tbody tr:nth-child(even) { background: #fafafa; }
+.notes p { margin: 0.35rem 0; font-size: 0.92rem; color: #333; }
+figure { margin: 1.5rem 0 2rem; }
+figure img { display: block; max-width: 100%; height: auto; border: 1px solid #e3e3e3; }
+figcaption { font-size: 0.92rem; color: #444; margin-top: 0.5rem; }
+pre { background: #f6f6f6; border: 1px solid #e0e0e0; padding: 0.8rem 1rem; overflow-x: auto; font-size: 0.88rem; }
+#render-check { display: none; }
+"#;
+
+/// Content-Security-Policy that forbids every fetch except inline styles/scripts and data: images.
+const CSP: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
+fn mime_for(path: &Path) -> &'static str {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("svg") => "image/svg+xml",
+        Some("jpg") | Some("jpeg") => "image/jpeg",
+        _ => "image/png",
+    }
+}
+
+/// Builds the report HTML (reads the plot files).
+pub fn render_report_html(
+    title: &str,
+    table: &ReportTable,
+    plots_png: &[PathBuf],
+    scenario_toml: &str,
+) -> io::Result<String> {
+    let mut h = String::with_capacity(64 * 1024);
+    h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    h.push_str(&format!(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"
+    ));
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    h.push_str(&format!("<title>{}</title>\n", escape_html(title)));
+    h.push_str(&format!("<style>{CSS}</style>\n</head>\n<body>\n"));
+    h.push_str(&format!("<h1>{}</h1>\n", escape_html(title)));
+
+    // Summary table.
+    h.push_str("<h2>Summary</h2>\n<table>\n<thead><tr>");
+    for c in &table.columns {
+        h.push_str(&format!("<th scope=\"col\">{}</th>", escape_html(c)));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for row in &table.rows {
+        h.push_str("<tr>");
+        let width = row.len().max(table.columns.len());
+        for k in 0..width {
+            let cell = row.get(k).map(String::as_str).unwrap_or("");
+            h.push_str(&format!("<td>{}</td>", escape_html(cell)));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table>\n");
+    if !table.notes.is_empty() {
+        h.push_str("<div class=\"notes\">\n");
+        let paired = table.notes.len() == table.columns.len();
+        for (k, note) in table.notes.iter().enumerate() {
+            if paired {
+                h.push_str(&format!(
+                    "<p><strong>{}</strong>: {}</p>\n",
+                    escape_html(&table.columns[k]),
+                    escape_html(note)
+                ));
+            } else {
+                h.push_str(&format!("<p>{}</p>\n", escape_html(note)));
+            }
+        }
+        h.push_str("</div>\n");
+    }
+
+    // Plots.
+    if !plots_png.is_empty() {
+        h.push_str("<h2>Plots</h2>\n");
+    }
+    for path in plots_png {
+        let bytes = std::fs::read(path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("plot")
+            .to_string();
+        let (alt, caption) = match describe_plot(&stem) {
+            Some(d) => (
+                format!("{} — {}", d.title, d.alt),
+                format!("{}. {}", d.title, d.caption),
+            ),
+            None => (format!("Plot {stem}"), stem.clone()),
+        };
+        h.push_str(&format!(
+            "<figure>\n<img data-plot=\"{}\" alt=\"{}\" src=\"data:{};base64,{}\">\n<figcaption>{}</figcaption>\n</figure>\n",
+            escape_html(&stem),
+            escape_html(&alt),
+            mime_for(path),
+            BASE64.encode(&bytes),
+            escape_html(&caption)
+        ));
+    }
+
+    // Scenario.
+    h.push_str("<h2>Scenario</h2>\n<pre>");
+    h.push_str(&escape_html(scenario_toml));
+    h.push_str("</pre>\n");
+
+    h.push_str("<div id=\"render-check\" data-status=\"pending\">image check did not run</div>\n");
+    h.push_str(RENDER_CHECK_SCRIPT);
+    h.push_str("\n</body>\n</html>\n");
+    Ok(h)
+}
+
+/// Writes a self-contained `report.html` to `path` (parent directories are created).
+pub fn write_report(
+    path: &Path,
+    title: &str,
+    table_html_rows: &ReportTable,
+    plots_png: &[PathBuf],
+    scenario_toml: &str,
+) -> io::Result<()> {
+    let html = render_report_html(title, table_html_rows, plots_png, scenario_toml)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::plots::{PlotFormat, PlotInput, StrategySeries, Timeline, write_plots};
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        std::env::temp_dir().join(format!(
+            "cutover-report-{tag}-{}-{nanos}",
+            std::process::id()
+        ))
+    }
+
+    fn small_input() -> PlotInput {
+        let series = ["in-place", "canary"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| StrategySeries {
+                name: name.to_string(),
+                failed_requests: (0..20).map(|k| Some((k * (10 - 4 * i)) as f64)).collect(),
+                users_affected: (0..20).map(|k| Some(k as f64)).collect(),
+                rollback_time_s: (0..20)
+                    .map(|k| (k % 2 == 0).then_some(30.0 + k as f64))
+                    .collect(),
+                infra_cost_usd_mean: 10.0 + i as f64,
+                failed_requests_p95: 180.0 - 60.0 * i as f64,
+            })
+            .collect();
+        PlotInput {
+            scenario_name: "report test".into(),
+            series,
+            timelines: vec![Timeline {
+                strategy: "canary".into(),
+                points: vec![(0.0, 0.0), (10.0, 0.1), (70.0, 0.0)],
+                detected_s: Some(40.0),
+                rollback_decision_s: Some(50.0),
+                mitigated_s: Some(70.0),
+            }],
+        }
+    }
+
+    fn table() -> ReportTable {
+        ReportTable {
+            columns: vec!["strategy".into(), "failed requests p95".into()],
+            rows: vec![
+                vec!["in-place".into(), "180".into()],
+                vec!["canary <b>".into(), "120 & more".into()],
+            ],
+            notes: vec![
+                "Release strategy.".into(),
+                "95th percentile of failed requests, <count>.".into(),
+            ],
+        }
+    }
+
+    #[test]
+    fn report_is_self_contained_and_escaped() {
+        let dir = temp_dir("report");
+        let pngs = write_plots(&dir.join("plots"), &small_input(), &[PlotFormat::Png]).unwrap();
+        assert_eq!(pngs.len(), 4);
+        let scenario = "name = \"a<b & c>d\"\n# <script>alert(1)</script>\n";
+        let out = dir.join("report.html");
+        write_report(
+            &out,
+            "Cutover <report> & \"friends\"",
+            &table(),
+            &pngs,
+            scenario,
+        )
+        .unwrap();
+        let html = std::fs::read_to_string(&out).unwrap();
+
+        assert_eq!(html.matches("<img").count(), pngs.len());
+        assert_eq!(
+            html.matches("src=\"data:image/png;base64,").count(),
+            pngs.len()
+        );
+        assert_eq!(html.matches("<figcaption>").count(), pngs.len());
+        assert!(!html.contains("http://") && !html.contains("https://"));
+        assert!(!html.contains("<link") && !html.contains("src=\"http"));
+        assert!(html.contains("name = &quot;a&lt;b &amp; c&gt;d&quot;"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!html.contains("<script>alert"));
+        assert!(html.contains("<title>Cutover &lt;report&gt; &amp; &quot;friends&quot;</title>"));
+        assert!(html.contains("<td>canary &lt;b&gt;</td>"));
+        assert!(html.contains("<strong>failed requests p95</strong>: 95th percentile of failed requests, &lt;count&gt;."));
+        assert_eq!(
+            html.matches("<script>").count(),
+            1,
+            "only the render-check script"
+        );
+        for d in ["timeline", "blast_radius", "cost_vs_risk", "rollback_time"] {
+            assert!(html.contains(&format!("data-plot=\"{d}\"")));
+        }
+        // The embedded bytes round-trip.
+        let start = html.find("base64,").unwrap() + "base64,".len();
+        let end = start + html[start..].find('"').unwrap();
+        let decoded = BASE64.decode(&html[start..end]).unwrap();
+        assert_eq!(decoded, std::fs::read(&pngs[0]).unwrap());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn report_without_plots_and_missing_plot_error() {
+        let dir = temp_dir("empty");
+        let out = dir.join("nested/report.html");
+        write_report(&out, "t", &ReportTable::default(), &[], "").unwrap();
+        let html = std::fs::read_to_string(&out).unwrap();
+        assert!(!html.contains("<img"));
+        assert!(html.contains("<pre></pre>"));
+        let err = write_report(
+            &out,
+            "t",
+            &ReportTable::default(),
+            &[dir.join("missing.png")],
+            "",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("missing.png"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn escape_html_covers_specials() {
+        assert_eq!(
+            escape_html("<a href='x'>&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
+    }
+}
