@@ -2,12 +2,18 @@
 //! shared by every strategy (common random numbers).
 
 use crate::engine::{Purpose, SimTime, stream};
-use crate::scenario::{DefectKind, Scenario};
+use crate::scenario::{DefectKind, Scenario, Spread};
 use rand::RngExt;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Release {
     pub defect: Option<Defect>,
+    /// The new environment differs from the old (config, data, scale): what
+    /// smoke tests see there does not hold for live traffic.
+    pub drift: bool,
+    /// Uniform draw that decides whether smoke tests of a given coverage find
+    /// a smoke-detectable defect (found when below the coverage).
+    pub smoke_draw: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -21,7 +27,26 @@ pub struct Defect {
 
 impl Release {
     pub fn healthy() -> Release {
-        Release { defect: None }
+        Release {
+            defect: None,
+            drift: false,
+            smoke_draw: 1.0,
+        }
+    }
+
+    pub fn with_defect(defect: Defect) -> Release {
+        Release {
+            defect: Some(defect),
+            drift: false,
+            smoke_draw: 0.0,
+        }
+    }
+
+    /// Whether smoke tests of this coverage find the defect before users do.
+    pub fn smoke_tests_find_defect(&self, coverage: f64) -> bool {
+        matches!(&self.defect, Some(d) if d.kind == DefectKind::SmokeDetectable)
+            && !self.drift
+            && self.smoke_draw < coverage
     }
 
     pub fn is_defective(&self) -> bool {
@@ -45,15 +70,19 @@ impl Release {
             })
             .unwrap_or(&r.defects[r.defects.len() - 1]);
         let error_rate = class.error_rate.sample(&mut rng).min(1.0);
-        let onset = class
-            .onset_s
-            .map(|o| SimTime::from_secs_f64(o.sample(&mut rng)));
+        // Drawn even when unused, so every release takes the same draws.
+        let onset_draw = class.onset_s.unwrap_or(Spread::fixed(0.0)).sample(&mut rng);
+        let onset = class.onset_s.map(|_| SimTime::from_secs_f64(onset_draw));
+        let drift = rng.random::<f64>() < r.p_drift;
+        let smoke_draw = rng.random::<f64>();
         Release {
             defect: defective.then_some(Defect {
                 kind: class.kind,
                 error_rate,
                 onset,
             }),
+            drift,
+            smoke_draw,
         }
     }
 }

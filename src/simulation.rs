@@ -6,10 +6,12 @@
 use crate::engine::{EventQueue, Purpose, SimTime, stream};
 use crate::outcome::{Kind, Metric, Outcome};
 use crate::release::Release;
+use crate::scenario::RollbackBy;
 use crate::scenario::{DefectKind, Scenario};
 use crate::strategies::{Action, Observation, Strategy, StrategySpec, Version, View};
 use crate::world::fleet::{Fleet, FleetEvent};
-use crate::world::monitor::{IntervalCounts, Threshold, Verdict};
+use crate::world::judge::{IntervalCounts, JudgeState, Verdict};
+use crate::world::monitor;
 use crate::world::router::Router;
 use crate::world::traffic::{self, Offer, UserExposure, VersionSpan};
 use rand_chacha::ChaCha8Rng;
@@ -27,6 +29,11 @@ enum Event {
     MonitorTick,
     ProgressCheck(usize),
     DefectOnset,
+    SmokeTestsDone {
+        found_defect: bool,
+    },
+    /// The paged person decides to roll back.
+    HumanDecision,
     /// End of observation; ignored unless its generation is current.
     End(u32),
 }
@@ -46,6 +53,7 @@ pub struct TraceEvent {
 pub enum DecisionReason {
     Monitor,
     ProgressDeadline,
+    SmokeTests,
 }
 
 pub struct Simulation<'a> {
@@ -59,7 +67,9 @@ pub struct Simulation<'a> {
     startup_rng: ChaCha8Rng,
     traffic_rng: ChaCha8Rng,
     users: UserExposure,
-    judge: Option<Threshold>,
+    judge: Option<JudgeState>,
+    human_rng: ChaCha8Rng,
+    paged: bool,
     interval: IntervalCounts,
     /// Traffic has been drawn up to here.
     accounted_to: SimTime,
@@ -99,9 +109,13 @@ impl<'a> Simulation<'a> {
             startup_rng: stream(seed, replication, Purpose::Startup),
             traffic_rng: stream(seed, replication, Purpose::Traffic),
             users: UserExposure::new(scenario.traffic.users),
+            // The judge spec was validated with the scenario, so this cannot fail.
             judge: m
                 .enabled
-                .then(|| Threshold::new(m.error_rate_threshold, m.consecutive_intervals)),
+                .then(|| JudgeState::new(strategy.judge.unwrap_or(m.judge)).ok())
+                .flatten(),
+            human_rng: stream(seed, replication, Purpose::Human),
+            paged: false,
             interval: IntervalCounts::default(),
             accounted_to: SimTime::ZERO,
             observing: true,
@@ -198,6 +212,21 @@ impl<'a> Simulation<'a> {
                     self.decide_rollback(DecisionReason::ProgressDeadline);
                 }
             }
+            Event::SmokeTestsDone { found_defect } => {
+                if found_defect {
+                    self.note("smoke tests fail against the idle new environment");
+                    self.decide_rollback(DecisionReason::SmokeTests);
+                } else {
+                    self.note("smoke tests pass");
+                    self.observe(Observation::SmokeTestsPassed);
+                }
+            }
+            Event::HumanDecision => {
+                if self.decision.is_none() {
+                    self.note("on-call engineer decides to roll back");
+                    self.decide_rollback(DecisionReason::Monitor);
+                }
+            }
             Event::DefectOnset => {
                 self.defect_active = true;
                 self.note("latent defect starts failing requests");
@@ -269,6 +298,12 @@ impl<'a> Simulation<'a> {
                 self.queue.schedule(now, Event::RouteSettled);
             }
             Action::Timer { after, tag } => self.queue.schedule_in(after, Event::Timer(tag)),
+            Action::SmokeTests { duration, coverage } => {
+                self.note("smoke tests start against the idle new environment");
+                let found_defect = self.release.smoke_tests_find_defect(coverage);
+                self.queue
+                    .schedule_in(duration, Event::SmokeTestsDone { found_defect });
+            }
             Action::Promoted => {
                 self.completed = Some((now, Kind::Promoted));
                 self.note("promotion complete");
@@ -299,15 +334,29 @@ impl<'a> Simulation<'a> {
             return;
         }
         if self.decision.is_none()
+            && !self.paged
             && let Some(judge) = self.judge.as_mut()
             && judge.observe(&counts) == Verdict::Failed
         {
             let rate = counts.canary_errors as f64 / counts.canary_requests.max(1) as f64;
             self.note(&format!(
-                "error rate {:.2}% over the threshold: analysis failed",
+                "analysis failed: new version error rate {:.2}% this interval",
                 rate * 100.0
             ));
-            self.decide_rollback(DecisionReason::Monitor);
+            match self.scenario.monitoring.rollback {
+                RollbackBy::Automatic => self.decide_rollback(DecisionReason::Monitor),
+                RollbackBy::Manual => {
+                    self.paged = true;
+                    self.note("alert pages the on-call engineer");
+                    let response = self
+                        .scenario
+                        .monitoring
+                        .human_response_s
+                        .sample(&mut self.human_rng);
+                    self.queue
+                        .schedule_in(SimTime::from_secs_f64(response), Event::HumanDecision);
+                }
+            }
         }
         self.queue
             .schedule_in(self.scenario.monitoring.interval, Event::MonitorTick);
@@ -376,7 +425,7 @@ impl<'a> Simulation<'a> {
         old: &VersionSpan,
         new: &VersionSpan,
     ) {
-        self.interval.add(old, new);
+        monitor::add_span(&mut self.interval, old, new);
         self.dropped_requests += old.dropped + new.dropped;
         if !defective || share_new <= 0.0 {
             return;
@@ -453,6 +502,21 @@ impl<'a> Simulation<'a> {
             Some(self.users.draw_affected(&mut self.traffic_rng) as f64),
         );
         o.set(Metric::DroppedRequests, Some(self.dropped_requests as f64));
+        let rolled_back = self.decision.is_some();
+        let flag = |b: bool| Some(if b { 1.0 } else { 0.0 });
+        if self.release.is_defective() {
+            o.set(Metric::Detected, flag(rolled_back));
+            o.set(
+                Metric::MissedDefect,
+                flag(kind == Kind::Promoted && !rolled_back),
+            );
+            o.set(
+                Metric::CaughtBeforeUsers,
+                flag(rolled_back && self.failed_requests == 0),
+            );
+        } else {
+            o.set(Metric::FalseRollback, flag(rolled_back));
+        }
         if self.release.is_defective() {
             o.set(Metric::PeakExposure, Some(self.peak_exposure));
         }

@@ -10,6 +10,7 @@ pub mod validate;
 use crate::engine::SimTime;
 use crate::error::{Error, Result};
 use crate::strategies::StrategySpec;
+use crate::world::judge::JudgeSpec;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use std::path::{Path, PathBuf};
@@ -50,6 +51,9 @@ pub struct Release {
     pub change_failure_rate: f64,
     /// Error rate of a healthy version; both versions fail at least this often.
     pub baseline_error_rate: f64,
+    /// Probability that the new environment differs from the old (config,
+    /// data, scale), so smoke tests against it do not predict live behaviour.
+    pub p_drift: f64,
     /// The defect catalogue; shares sum to 1.
     pub defects: Vec<DefectClass>,
 }
@@ -152,10 +156,20 @@ pub struct Infra {
 pub struct Monitoring {
     pub enabled: bool,
     pub interval: SimTime,
-    pub error_rate_threshold: f64,
-    pub consecutive_intervals: u32,
+    /// The judge every strategy uses unless it names its own.
+    pub judge: JudgeSpec,
+    /// Who rolls back when the judge fails: the tool at once, or a person paged.
+    pub rollback: RollbackBy,
+    /// Time from the page to the person deciding to roll back.
+    pub human_response_s: Spread,
     pub watch_after_promotion: SimTime,
     pub progress_deadline: SimTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollbackBy {
+    Automatic,
+    Manual,
 }
 
 impl Scenario {

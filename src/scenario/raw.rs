@@ -36,6 +36,7 @@ pub struct RawTraffic {
 pub struct RawRelease {
     pub change_failure_rate: f64,
     pub baseline_error_rate: f64,
+    pub p_drift: Option<f64>,
     pub defects: Vec<RawDefect>,
 }
 
@@ -76,8 +77,9 @@ pub struct RawInfra {
 pub struct RawMonitoring {
     pub enabled: bool,
     pub interval_s: f64,
-    pub error_rate_threshold: f64,
-    pub consecutive_intervals: i64,
+    pub judge: toml::Value,
+    pub rollback: Option<String>,
+    pub human_response_s: Option<RawSpread>,
     pub watch_after_promotion_s: f64,
     pub progress_deadline_s: f64,
 }

@@ -4,11 +4,14 @@
 use super::locate::KeyMap;
 use super::raw::{RawDefect, RawMedianP95, RawScenario, RawSpread};
 use super::{
-    DefectClass, DefectKind, Infra, Monitoring, Release, Scenario, Service, Spread, Traffic,
+    DefectClass, DefectKind, Infra, Monitoring, Release, RollbackBy, Scenario, Service, Spread,
+    Traffic,
 };
 use crate::engine::SimTime;
 use crate::error::{Error, Result};
 use crate::strategies;
+use crate::world::judge::JudgeSpec;
+use serde::Deserialize;
 use std::path::PathBuf;
 
 pub struct Validator {
@@ -134,14 +137,25 @@ impl Validator {
                 "monitoring.interval_s",
                 self.positive("monitoring.interval_s", m.interval_s)?,
             )?,
-            error_rate_threshold: self
-                .probability("monitoring.error_rate_threshold", m.error_rate_threshold)?,
-            consecutive_intervals: self.count(
-                "monitoring.consecutive_intervals",
-                m.consecutive_intervals,
-                1,
-                1000,
-            )? as u32,
+            judge: self.judge("monitoring.judge", m.judge)?,
+            rollback: match m.rollback.as_deref() {
+                None | Some("automatic") => RollbackBy::Automatic,
+                Some("manual") => RollbackBy::Manual,
+                Some(other) => {
+                    return Err(self.error(
+                        "monitoring.rollback",
+                        format!("expected \"automatic\" or \"manual\", got \"{other}\""),
+                    ));
+                }
+            },
+            human_response_s: match m.human_response_s {
+                Some(r) => self.spread("monitoring.human_response_s", r, Some(7.0 * 86_400.0))?,
+                // On-call paging norm: acknowledge within 5 min, escalate by 30 min (R).
+                None => Spread {
+                    median: 300.0,
+                    p95: 1800.0,
+                },
+            },
             watch_after_promotion: self.duration_s(
                 "monitoring.watch_after_promotion_s",
                 m.watch_after_promotion_s,
@@ -181,11 +195,20 @@ impl Validator {
         })
     }
 
+    /// A judge table (`{ kind = "argo", max_error_rate = 0.01, ... }`).
+    pub fn judge(&self, path: &str, value: toml::Value) -> Result<JudgeSpec> {
+        let spec =
+            JudgeSpec::deserialize(value).map_err(|e| self.error(path, e.message().to_string()))?;
+        spec.validate().map_err(|e| self.error(path, e))?;
+        Ok(spec)
+    }
+
     fn release(&self, raw: super::raw::RawRelease) -> Result<Release> {
         let change_failure_rate =
             self.probability("release.change_failure_rate", raw.change_failure_rate)?;
         let baseline_error_rate =
             self.probability("release.baseline_error_rate", raw.baseline_error_rate)?;
+        let p_drift = self.probability("release.p_drift", raw.p_drift.unwrap_or(0.0))?;
         if raw.defects.is_empty() {
             return Err(self.error("release.defects", "list at least one defect class"));
         }
@@ -205,6 +228,7 @@ impl Validator {
         Ok(Release {
             change_failure_rate,
             baseline_error_rate,
+            p_drift,
             defects,
         })
     }

@@ -12,13 +12,29 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct BlueGreenConfig {
     pub scale_down_delay: SimTime,
+    /// Smoke tests against idle green before the switch; zero skips them.
+    pub smoke_test: SimTime,
+    /// Probability the smoke tests catch a smoke-detectable defect.
+    pub smoke_coverage: f64,
 }
 
 pub fn parse(keys: &mut KeyReader, _replicas: u32) -> Result<Arc<dyn StrategyConfig>> {
     // argo-rollouts utils/defaults: DefaultScaleDownDelaySeconds = 30.
     let scale_down_delay = keys.duration_s("scale_down_delay_s", 30.0)?;
-    keys.finish("blue-green", &["scale_down_delay_s"])?;
-    Ok(Arc::new(BlueGreenConfig { scale_down_delay }))
+    let smoke_test = keys.duration_s("smoke_test_s", 0.0)?;
+    let coverage = keys.f64("smoke_coverage")?.unwrap_or(0.9);
+    let smoke_coverage = keys
+        .validator()
+        .probability(&keys.path("smoke_coverage"), coverage)?;
+    keys.finish(
+        "blue-green",
+        &["scale_down_delay_s", "smoke_test_s", "smoke_coverage"],
+    )?;
+    Ok(Arc::new(BlueGreenConfig {
+        scale_down_delay,
+        smoke_test,
+        smoke_coverage,
+    }))
 }
 
 impl StrategyConfig for BlueGreenConfig {
@@ -28,7 +44,7 @@ impl StrategyConfig for BlueGreenConfig {
     fn controller(&self, replicas: u32) -> Box<dyn Strategy> {
         Box::new(BlueGreen {
             replicas,
-            scale_down_delay: self.scale_down_delay,
+            config: self.clone(),
             phase: Phase::Provisioning,
         })
     }
@@ -41,6 +57,8 @@ impl StrategyConfig for BlueGreenConfig {
 enum Phase {
     /// Green is starting; blue serves everything.
     Provisioning,
+    /// Smoke tests run against idle green.
+    SmokeTesting,
     /// Traffic is moving to green.
     Switching,
     /// Green serves; blue waits out the scale-down delay.
@@ -60,7 +78,7 @@ const SCALE_DOWN_BLUE: u32 = 1;
 
 pub struct BlueGreen {
     replicas: u32,
-    scale_down_delay: SimTime,
+    config: BlueGreenConfig,
     phase: Phase,
 }
 
@@ -74,13 +92,25 @@ impl Strategy for BlueGreen {
                 replicas: self.replicas,
             }],
             (P::Provisioning, O::Ready(Version::New)) if view.new.ready >= self.replicas => {
+                if self.config.smoke_test > SimTime::ZERO {
+                    self.phase = P::SmokeTesting;
+                    vec![Action::SmokeTests {
+                        duration: self.config.smoke_test,
+                        coverage: self.config.smoke_coverage,
+                    }]
+                } else {
+                    self.phase = P::Switching;
+                    vec![Action::Route(Route::All(Version::New))]
+                }
+            }
+            (P::SmokeTesting, O::SmokeTestsPassed) => {
                 self.phase = P::Switching;
                 vec![Action::Route(Route::All(Version::New))]
             }
             (P::Switching, O::RouteSettled) => {
                 self.phase = P::BlueKept;
                 vec![Action::Timer {
-                    after: self.scale_down_delay,
+                    after: self.config.scale_down_delay,
                     tag: SCALE_DOWN_BLUE,
                 }]
             }
@@ -95,7 +125,7 @@ impl Strategy for BlueGreen {
                 ]
             }
             // Green never took traffic: tearing it down is the whole rollback.
-            (P::Provisioning, O::RollbackDecided) => {
+            (P::Provisioning | P::SmokeTesting, O::RollbackDecided) => {
                 self.phase = P::RolledBack;
                 vec![
                     Action::Scale {
@@ -143,6 +173,8 @@ mod tests {
     fn controller() -> Box<dyn Strategy> {
         BlueGreenConfig {
             scale_down_delay: SimTime::from_secs(30),
+            smoke_test: SimTime::ZERO,
+            smoke_coverage: 1.0,
         }
         .controller(2)
     }
@@ -197,6 +229,34 @@ mod tests {
                     replicas: 0
                 },
                 Action::Promoted
+            ]
+        );
+    }
+
+    #[test]
+    fn smoke_tests_run_before_the_switch_and_a_failure_tears_green_down() {
+        let mut s = BlueGreenConfig {
+            scale_down_delay: SimTime::from_secs(30),
+            smoke_test: SimTime::from_secs(120),
+            smoke_coverage: 0.9,
+        }
+        .controller(2);
+        s.on(&Observation::Start, &ready(2, 0));
+        assert_eq!(
+            s.on(&Observation::Ready(Version::New), &ready(2, 2)),
+            vec![Action::SmokeTests {
+                duration: SimTime::from_secs(120),
+                coverage: 0.9
+            }]
+        );
+        assert_eq!(
+            s.on(&Observation::RollbackDecided, &ready(2, 2)),
+            vec![
+                Action::Scale {
+                    version: Version::New,
+                    replicas: 0
+                },
+                Action::RolledBack
             ]
         );
     }

@@ -16,6 +16,7 @@ use crate::engine::SimTime;
 use crate::error::Result;
 use crate::scenario::raw::RawStrategy;
 use crate::scenario::validate::{KeyReader, Validator};
+use crate::world::judge::JudgeSpec;
 use std::fmt;
 use std::sync::Arc;
 
@@ -93,6 +94,9 @@ pub enum Observation {
     RouteSettled,
     /// The monitor (or the progress deadline) decided to roll back.
     RollbackDecided,
+    /// Smoke tests against the idle new environment passed (a failure
+    /// arrives as RollbackDecided instead).
+    SmokeTestsPassed,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +109,11 @@ pub enum Action {
     Timer {
         after: SimTime,
         tag: u32,
+    },
+    /// Run smoke tests against the new environment, which takes no user traffic yet.
+    SmokeTests {
+        duration: SimTime,
+        coverage: f64,
     },
     /// The new version now serves everything and the old is gone (or going).
     Promoted,
@@ -135,6 +144,8 @@ pub trait StrategyConfig: fmt::Debug + Send + Sync {
 pub struct StrategySpec {
     pub name: String,
     pub config: Arc<dyn StrategyConfig>,
+    /// The strategy's own judge; None uses the scenario's `monitoring.judge`.
+    pub judge: Option<JudgeSpec>,
 }
 
 type ParseFn = fn(&mut KeyReader, u32) -> Result<Arc<dyn StrategyConfig>>;
@@ -167,10 +178,16 @@ pub fn parse(
             ),
         ));
     };
-    let mut reader = KeyReader::new(validator, path, raw.keys);
+    let mut keys = raw.keys;
+    let judge = match keys.remove("judge") {
+        Some(value) => Some(validator.judge(&format!("{path}.judge"), value)?),
+        None => None,
+    };
+    let mut reader = KeyReader::new(validator, path, keys);
     let config = parse_kind(&mut reader, replicas)?;
     Ok(StrategySpec {
         name: raw.name,
         config,
+        judge,
     })
 }
