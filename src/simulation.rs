@@ -380,7 +380,9 @@ impl<'a> Simulation<'a> {
         let rate = self.scenario.traffic.rate_rps;
         let capacity = self.scenario.service.capacity_rps_per_instance;
         let baseline = self.scenario.release.baseline_error_rate;
+        let serving_new = new.ready > 0;
         if share_new > 0.0
+            && serving_new
             && let Some(defect) = &self.release.defect
             && defect.kind == DefectKind::Latent
             && !self.onset_scheduled
@@ -427,15 +429,19 @@ impl<'a> Simulation<'a> {
     ) {
         monitor::add_span(&mut self.interval, old, new);
         self.dropped_requests += old.dropped + new.dropped;
-        if !defective || share_new <= 0.0 {
-            return;
-        }
-        self.exposure_start.get_or_insert(from);
-        self.peak_exposure = self.peak_exposure.max(share_new);
         let crash = matches!(
             self.release.defect.as_ref().map(|d| d.kind),
             Some(DefectKind::CrashOnStart)
         );
+        // Exposure starts with the first request defective code handles: a
+        // served request, or for a crash-on-start defect one routed to its
+        // instances (which fails).
+        let reached_defect = new.served > 0 || (crash && new.dropped > 0);
+        if !defective || share_new <= 0.0 || !reached_defect {
+            return;
+        }
+        self.exposure_start.get_or_insert(from);
+        self.peak_exposure = self.peak_exposure.max(share_new);
         // A crash-on-start defect fails every request routed to its instances.
         let failures = new.defect_errors + if crash { new.dropped } else { 0 };
         self.failed_requests += failures;

@@ -11,16 +11,28 @@ use crate::world::traffic::{binomial, poisson};
 /// Share of `trials` simulated canaries, each run for `duration_s` at `rps`
 /// total, in which the z-test rejects equality at `confidence` (two-sided)
 /// with the canary worse.
-pub fn detection_rate(
-    sizing: &SizingResult,
-    baseline_error: f64,
-    detect_error: f64,
-    confidence: f64,
-    rps: f64,
-    duration_s: f64,
-    trials: u64,
-    seed: u64,
-) -> f64 {
+/// What to simulate: the canary's error rates, test confidence and traffic.
+#[derive(Debug, Clone, Copy)]
+pub struct Check {
+    pub baseline_error: f64,
+    pub detect_error: f64,
+    pub confidence: f64,
+    pub rps: f64,
+    pub duration_s: f64,
+    pub trials: u64,
+    pub seed: u64,
+}
+
+pub fn detection_rate(sizing: &SizingResult, check: Check) -> f64 {
+    let Check {
+        baseline_error,
+        detect_error,
+        confidence,
+        rps,
+        duration_s,
+        trials,
+        seed,
+    } = check;
     let z_crit = normal_quantile(1.0 - (1.0 - confidence) / 2.0);
     let w = sizing.canary_weight;
     let mut detected = 0u64;
@@ -47,7 +59,16 @@ mod tests {
         let sizing = requests_per_arm(0.01, 0.02, 0.95, 0.8, 0.05).unwrap();
         let duration = sizing.duration_s(1000.0);
         let trials = 4000;
-        let rate = detection_rate(&sizing, 0.01, 0.02, 0.95, 1000.0, duration, trials, 1);
+        let check = Check {
+            baseline_error: 0.01,
+            detect_error: 0.02,
+            confidence: 0.95,
+            rps: 1000.0,
+            duration_s: duration,
+            trials,
+            seed: 1,
+        };
+        let rate = detection_rate(&sizing, check);
         // Within sampling error (99% interval of a proportion) of the power asked for.
         let half = 2.576 * (0.8f64 * 0.2 / trials as f64).sqrt();
         assert!((rate - 0.8).abs() < half, "simulated power {rate}");

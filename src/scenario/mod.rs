@@ -193,7 +193,7 @@ impl Scenario {
     pub fn parse(text: &str, file: &Path) -> Result<Scenario> {
         let keys = locate::KeyMap::new(text);
         let raw: raw::RawScenario =
-            toml::from_str(text).map_err(|e| toml_error(file, &keys, &e))?;
+            toml::from_str(text).map_err(|e| toml_error(file, text, &keys, &e))?;
         let validator = validate::Validator::new(file.to_path_buf(), keys);
         validator.scenario(raw, text)
     }
@@ -205,7 +205,7 @@ impl Scenario {
 }
 
 /// Turns a toml/serde error into one message naming the file, line and key.
-fn toml_error(file: &Path, keys: &locate::KeyMap, e: &toml::de::Error) -> Error {
+fn toml_error(file: &Path, text: &str, keys: &locate::KeyMap, e: &toml::de::Error) -> Error {
     let offset = e.span().map(|s| s.start);
     let line = offset.map(|o| keys.line_of_offset(o));
     let mut key = offset.and_then(|o| keys.path_at(o)).map(str::to_string);
@@ -216,6 +216,16 @@ fn toml_error(file: &Path, keys: &locate::KeyMap, e: &toml::de::Error) -> Error 
             Some(parent) => format!("{parent}.{field}"),
             None => field.to_string(),
         });
+    }
+    // A file toml_edit cannot parse has no key map: name the key written
+    // on the offending line instead.
+    if key.is_none()
+        && let Some(l) = line
+        && let Some(text) = text.lines().nth(l - 1)
+        && let Some((name, _)) = text.split_once('=')
+        && !name.trim().is_empty()
+    {
+        key = Some(name.trim().trim_matches(['[', ']']).to_string());
     }
     if message.contains("untagged enum RawSpread") {
         message = "expected a number, or a table { median = ..., p95 = ... }".to_string();
