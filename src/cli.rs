@@ -18,6 +18,8 @@ pub struct Cli {
 pub enum Command {
     /// Simulate many releases under every strategy of a scenario and compare them.
     Compare(CompareArgs),
+    /// Narrate one simulated release under one strategy, event by event.
+    Trace(TraceArgs),
 }
 
 #[derive(Debug, Args)]
@@ -33,7 +35,34 @@ pub struct CompareArgs {
     /// Worker threads (0: one per core). Output does not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Folder for summary.csv and replications.csv.
+    /// Folder for summary.csv, replications.csv, the plots and report.html.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
+    /// Write only the CSV files: no plots and no report.html.
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Scenario file (TOML); the embedded default scenario when omitted.
+    pub scenario: Option<PathBuf>,
+    /// Name of the strategy to trace, as in the scenario's [[strategies]].
+    #[arg(long)]
+    pub strategy: String,
+    /// Seed of every random stream (the same as `compare --seed`).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Replication to trace (with --defect or --healthy: the first such at or after it).
+    #[arg(long, default_value_t = 0)]
+    pub replication: u64,
+    /// Trace the first replication whose release is defective.
+    #[arg(long, conflicts_with = "healthy")]
+    pub defect: bool,
+    /// Trace the first replication whose release is healthy.
+    #[arg(long)]
+    pub healthy: bool,
+    /// Print CSV rows (time_s,event,old_ready,new_ready,share_new) instead of the narration.
+    #[arg(long)]
+    pub csv: bool,
 }

@@ -1,10 +1,14 @@
 //! What each subcommand does, from parsed flags to printed and written results.
 
-use crate::cli::CompareArgs;
-use crate::error::Result;
+use crate::cli::{CompareArgs, TraceArgs};
+use crate::error::{Error, Result};
 use crate::experiment::{self, Settings};
 use crate::export;
+use crate::outcome::Metric;
+use crate::release::Release;
 use crate::scenario::Scenario;
+use crate::simulation::Simulation;
+use crate::trace;
 
 pub fn compare(args: &CompareArgs) -> Result<String> {
     let scenario = Scenario::load(args.scenario.as_deref())?;
@@ -16,21 +20,107 @@ pub fn compare(args: &CompareArgs) -> Result<String> {
     let results = experiment::run(&scenario, settings)?;
     let summary = export::csv::summary(&results)?;
     let replications = export::csv::replications(&results)?;
-    export::write_file(&args.out.join("summary.csv"), &summary)?;
-    export::write_file(&args.out.join("replications.csv"), &replications)?;
+    let mut written = vec![
+        args.out.join("summary.csv"),
+        args.out.join("replications.csv"),
+    ];
+    export::write_file(&written[0], &summary)?;
+    export::write_file(&written[1], &replications)?;
+    if !args.no_plots {
+        written.extend(export::write_plots_and_report(
+            &args.out, &scenario, &results,
+        )?);
+    }
     let defective = results
         .outcomes
         .iter()
         .filter(|row| row.first().is_some_and(|o| o.defective))
         .count();
+    let timeline = match export::timeline_replication(&results) {
+        Some(r) if !args.no_plots => format!(
+            "timeline.png shows replication {r}; narrate it with \
+             `cutover trace {}--strategy NAME --seed {} --replication {r}`\n",
+            args.scenario
+                .as_ref()
+                .map(|p| format!("{} ", p.display()))
+                .unwrap_or_default(),
+            args.seed
+        ),
+        _ => String::new(),
+    };
+    let files = written
+        .iter()
+        .map(|p| format!("  {}\n", p.display()))
+        .collect::<String>();
     Ok(format!(
-        "scenario: {} — {} releases per strategy ({} defective), seed {}\n\n{}\nwrote {} and {}\n",
+        "scenario: {} — {} releases per strategy ({} defective), seed {}\n\n{}\nwrote\n{}{}",
         scenario.name,
         args.replications,
         defective,
         args.seed,
         export::table::render(&results),
-        args.out.join("summary.csv").display(),
-        args.out.join("replications.csv").display(),
+        files,
+        timeline,
     ))
+}
+
+/// `cutover trace`: one replication of one strategy, narrated (or as CSV).
+pub fn trace(args: &TraceArgs) -> Result<String> {
+    let scenario = Scenario::load(args.scenario.as_deref())?;
+    let spec = scenario.strategy(&args.strategy).ok_or_else(|| {
+        let names: Vec<&str> = scenario
+            .strategies
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        Error::Usage(format!(
+            "unknown strategy `{}`; scenario `{}` has: {}",
+            args.strategy,
+            scenario.name,
+            names.join(", ")
+        ))
+    })?;
+    let (replication, release) = if args.defect || args.healthy {
+        trace::find_release(&scenario, args.seed, args.replication, args.defect)?
+    } else {
+        let r = args.replication;
+        (r, Release::draw(&scenario, args.seed, r))
+    };
+    let mut sim = Simulation::new(&scenario, spec, &release, args.seed, replication).with_trace();
+    let outcome = sim.run();
+    let events = sim.trace();
+    if args.csv {
+        return trace::csv(events);
+    }
+    let strategy = if spec.name == spec.config.kind() {
+        spec.name.clone()
+    } else {
+        format!("{} (kind {})", spec.name, spec.config.kind())
+    };
+    let mut out = format!(
+        "scenario: {} — strategy {}, seed {}, replication {}\n\
+         release: {}\n\n",
+        scenario.name,
+        strategy,
+        args.seed,
+        replication,
+        trace::describe_release(&release),
+    );
+    out.push_str(&trace::narrate(events));
+    let metric = |m: Metric, unit: &str| match outcome.get(m) {
+        Some(v) if unit == "$" => format!("${}", export::table::human(v)),
+        Some(v) => format!("{}{unit}", export::table::human(v)),
+        None => "-".into(),
+    };
+    out.push_str(&format!(
+        "\noutcome: {} — failed requests {}, users affected {}, time to detect {}, \
+         rollback time {}, infra cost {}\n",
+        outcome.kind,
+        metric(Metric::FailedRequests, ""),
+        metric(Metric::UsersAffected, ""),
+        metric(Metric::TimeToDetect, " s"),
+        metric(Metric::RollbackTime, " s"),
+        metric(Metric::InfraCost, "$"),
+    ));
+    Ok(out)
 }

@@ -19,6 +19,7 @@ pub mod simulation;
 pub mod sizing;
 pub mod stats;
 pub mod strategies;
+pub mod trace;
 pub mod world;
 
 pub use error::{Error, Result};

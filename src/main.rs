@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Compare(args) => commands::compare(args),
+        Command::Trace(args) => commands::trace(args),
     };
     match result {
         Ok(text) => {

@@ -115,7 +115,7 @@ pub struct PlotDescription {
 }
 
 pub const TIMELINE_TITLE: &str = "Share of traffic on the new version (one defective release)";
-pub const BLAST_RADIUS_TITLE: &str = "Blast radius per replication";
+pub const BLAST_RADIUS_TITLE: &str = "Blast radius of each defective release";
 pub const COST_VS_RISK_TITLE: &str =
     "Cost vs risk: infrastructure cost per deploy vs p95 failed requests";
 pub const ROLLBACK_TIME_TITLE: &str = "Rollback time per replication";
@@ -126,13 +126,13 @@ pub const PLOT_DESCRIPTIONS: [PlotDescription; 4] = [
         stem: "timeline",
         title: TIMELINE_TITLE,
         alt: "Step plots, one panel per strategy, of the percentage of traffic on the new version over time during one defective release, with markers for detection, rollback decision and mitigation.",
-        caption: "One replication with a defective release per strategy. The coloured step line is the percentage of traffic served by the new version; vertical markers show when the defect was detected (dashed), when the rollback was decided (dotted) and when the impact was mitigated (solid grey). All panels share the same time axis.",
+        caption: "One defective release, the same under every strategy: the first replication in which the defect hurt users and every strategy rolled it back, if any (compare prints its number; `cutover trace --replication N` narrates it). The coloured step line is the percentage of traffic served by the new version; vertical markers show when the defect was detected (dashed), when the rollback was decided (dotted) and when the impact was mitigated (solid grey). All panels share the same time axis.",
     },
     PlotDescription {
         stem: "blast_radius",
         title: BLAST_RADIUS_TITLE,
         alt: "Box plots per strategy of failed requests (left) and users affected (right) per replication.",
-        caption: "Distribution over replications of failed requests (left) and users affected (right). Box: 25th to 75th percentile; black bar: median; whiskers: 5th to 95th percentile; circles: minimum and maximum; n: replications where the metric applies. A log scale is used when values span more than two decades; zeros are then drawn at the axis floor, labelled 0.",
+        caption: "Distribution over the defective releases (a healthy release hurts no one, so it is left out) of failed requests (left) and users affected (right). Box: 25th to 75th percentile; black bar: median; whiskers: 5th to 95th percentile; circles: minimum and maximum; n: defective releases. A log scale is used when values span more than two decades; zeros are then drawn at the axis floor, labelled 0.",
     },
     PlotDescription {
         stem: "cost_vs_risk",
@@ -962,6 +962,19 @@ fn draw_timeline<DB: DrawingBackend>(
             if x_end > last_pt.0 {
                 path.push((x_end, last_pt.1));
             }
+            // Repeated and collinear points make the bitmap backend's thick
+            // lines bulge; keep only the corners.
+            path.dedup();
+            let mut corners: Vec<(f64, f64)> = Vec::with_capacity(path.len());
+            for p in path {
+                if let [.., a, b] = corners[..]
+                    && ((a.0 == b.0 && b.0 == p.0) || (a.1 == b.1 && b.1 == p.1))
+                {
+                    corners.pop();
+                }
+                corners.push(p);
+            }
+            let path = corners;
             let mut poly = path.clone();
             poly.push((path[path.len() - 1].0, 0.0));
             poly.push((pts[0].0, 0.0));
@@ -981,7 +994,9 @@ fn draw_timeline<DB: DrawingBackend>(
                 .map_err(derr)?;
         }
 
-        for m in MarkerKind::ALL {
+        // The wide mitigation line first, so coinciding detection and
+        // decision markers stay visible on top of it.
+        for m in MarkerKind::ALL.into_iter().rev() {
             if let Some(t) = m.value(tl) {
                 let x = t / div;
                 let line = vec![(x, -4.0), (x, 106.0)];
@@ -1264,7 +1279,8 @@ fn draw_blast_radius<DB: DrawingBackend>(
         &users,
         "no data",
     )?;
-    let mut second = "n = replications where the metric applies.".to_string();
+    let mut second =
+        "n = defective releases (healthy ones hurt no one and are left out).".to_string();
     if a1.log || a2.log {
         second.push_str(" Log scale: values span more than two decades");
         if a1.zero_floor || a2.zero_floor {

@@ -1,0 +1,321 @@
+//! One replication told as a story: the narrated timeline `cutover trace`
+//! prints, its CSV form, and the moments (detection, rollback decision,
+//! mitigation) the timeline plot marks.
+//!
+//! The simulation records its trace as text ([`TraceEvent::what`]). The three
+//! moments are found by matching the exact phrases the simulation writes; they
+//! live here, in one place ([`ROLLBACK_DECIDED`], [`MITIGATED`],
+//! [`MONITOR_FAILED`]), until the trace carries a structured event kind.
+
+use crate::engine::SimTime;
+use crate::error::{Error, Result};
+use crate::export::number;
+use crate::export::plots::Timeline;
+use crate::release::Release;
+use crate::scenario::Scenario;
+use crate::simulation::TraceEvent;
+
+/// `what` of the event at which the rollback is decided (src/simulation.rs).
+pub const ROLLBACK_DECIDED: &str = "rollback decided";
+/// `what` of the event at which the release counts as mitigated.
+pub const MITIGATED: &str = "new version serves under 1% of traffic";
+/// Contained in the `what` of the monitor's failed analysis. With automatic
+/// rollback it comes just before [`ROLLBACK_DECIDED`]; with manual rollback
+/// the on-call engineer decides later.
+pub const MONITOR_FAILED: &str = "analysis failed";
+/// Contained in the `what` of failed smoke tests (blue-green's idle checks).
+pub const SMOKE_TESTS_FAILED: &str = "smoke tests fail";
+/// Phrases that mark the defect as found: the first event containing one is
+/// the detection. A progress-deadline rollback is not a detection.
+pub const DETECTION_PHRASES: [&str; 2] = [MONITOR_FAILED, SMOKE_TESTS_FAILED];
+
+/// Releases searched by [`find_release`] before giving up.
+pub const SEARCH_LIMIT: u64 = 100_000;
+
+/// The moments of a run the timeline plot marks, in seconds since the start.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moments {
+    /// The monitor found the defect (the decision time when the monitor decided).
+    pub detected_s: Option<f64>,
+    pub rollback_decision_s: Option<f64>,
+    pub mitigated_s: Option<f64>,
+}
+
+/// Finds detection, rollback decision and mitigation in a trace.
+pub fn moments(trace: &[TraceEvent]) -> Moments {
+    let at = |e: &TraceEvent| e.at.as_secs_f64();
+    Moments {
+        detected_s: trace
+            .iter()
+            .find(|e| DETECTION_PHRASES.iter().any(|p| e.what.contains(p)))
+            .map(at),
+        rollback_decision_s: trace.iter().find(|e| e.what == ROLLBACK_DECIDED).map(at),
+        mitigated_s: trace.iter().find(|e| e.what == MITIGATED).map(at),
+    }
+}
+
+/// The share of traffic on the new version as a step function: one
+/// (time_s, share_new) point where the share changes (the last event at a
+/// given instant wins), plus the last event so the line reaches the end.
+pub fn share_points(trace: &[TraceEvent]) -> Vec<(f64, f64)> {
+    let mut points: Vec<(f64, f64)> = Vec::new();
+    for e in trace {
+        let p = (e.at.as_secs_f64(), e.share_new);
+        match points.last_mut() {
+            Some(last) if last.0 == p.0 => last.1 = p.1,
+            _ => points.push(p),
+        }
+    }
+    let end = points.last().copied();
+    let mut steps: Vec<(f64, f64)> = Vec::with_capacity(points.len());
+    for p in points {
+        match steps.last() {
+            // The first point of a run of equal shares carries it.
+            Some(prev) if prev.1 == p.1 => {}
+            _ => steps.push(p),
+        }
+    }
+    if let (Some(end), Some(last)) = (end, steps.last())
+        && end.0 > last.0
+    {
+        steps.push(end);
+    }
+    steps
+}
+
+/// The plot's view of one strategy's trace.
+pub fn timeline(strategy: &str, trace: &[TraceEvent]) -> Timeline {
+    let m = moments(trace);
+    Timeline {
+        strategy: strategy.to_string(),
+        points: share_points(trace),
+        detected_s: m.detected_s,
+        rollback_decision_s: m.rollback_decision_s,
+        mitigated_s: m.mitigated_s,
+    }
+}
+
+/// A share as people say it: "0%", "5%", "33.3%", "under 0.1%".
+pub fn percent(share: f64) -> String {
+    let p = share * 100.0;
+    if !p.is_finite() {
+        "-".into()
+    } else if p <= 0.0 || p >= 100.0 {
+        format!("{:.0}%", p.clamp(0.0, 100.0))
+    } else if p < 0.1 {
+        "under 0.1%".into()
+    } else if p > 99.9 {
+        "over 99.9%".into()
+    } else if (p - p.round()).abs() < 0.05 {
+        format!("{:.0}%", p.round())
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
+/// The narrated timeline: one line per event, clock time first, then what
+/// happened and the state of the fleet and router right after it.
+pub fn narrate(trace: &[TraceEvent]) -> String {
+    let width = trace
+        .iter()
+        .map(|e| e.what.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for e in trace {
+        let pad = width - e.what.chars().count();
+        out.push_str(&format!(
+            "{}  {}{}  ready old {:>3} new {:>3}  share on new {}\n",
+            e.at,
+            e.what,
+            " ".repeat(pad),
+            e.old_ready,
+            e.new_ready,
+            percent(e.share_new),
+        ));
+    }
+    out
+}
+
+/// The trace as CSV: `time_s,event,old_ready,new_ready,share_new`.
+pub fn csv(trace: &[TraceEvent]) -> Result<String> {
+    let err = |e: &dyn std::fmt::Display| Error::Internal(format!("csv: {e}"));
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    w.write_record(["time_s", "event", "old_ready", "new_ready", "share_new"])
+        .map_err(|e| err(&e))?;
+    for e in trace {
+        w.write_record([
+            number(e.at.as_secs_f64()),
+            e.what.clone(),
+            e.old_ready.to_string(),
+            e.new_ready.to_string(),
+            number(e.share_new),
+        ])
+        .map_err(|e| err(&e))?;
+    }
+    let bytes = w.into_inner().map_err(|e| err(&e))?;
+    String::from_utf8(bytes).map_err(|e| err(&e))
+}
+
+/// The first replication at or after `from` whose drawn release is defective
+/// (`defective = true`) or healthy (`false`), with that release.
+pub fn find_release(
+    scenario: &Scenario,
+    seed: u64,
+    from: u64,
+    defective: bool,
+) -> Result<(u64, Release)> {
+    (from..from.saturating_add(SEARCH_LIMIT))
+        .map(|r| (r, Release::draw(scenario, seed, r)))
+        .find(|(_, release)| release.is_defective() == defective)
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "no {} release in replications {from}..{} with seed {seed} \
+                 (release.change_failure_rate is {})",
+                if defective { "defective" } else { "healthy" },
+                from.saturating_add(SEARCH_LIMIT),
+                scenario.release.change_failure_rate,
+            ))
+        })
+}
+
+/// A short description of a release: "healthy" or "defective (traffic-only, error rate 4.9%)".
+pub fn describe_release(release: &Release) -> String {
+    match &release.defect {
+        None => "healthy".into(),
+        Some(d) => {
+            let mut s = format!(
+                "defective ({}, error rate {}",
+                d.kind.name(),
+                percent(d.error_rate)
+            );
+            if let Some(onset) = d.onset {
+                s.push_str(&format!(", onset after {onset}"));
+            }
+            s.push(')');
+            s
+        }
+    }
+}
+
+/// Clock time of a number of seconds, as the narration shows it.
+pub fn clock(seconds: f64) -> String {
+    SimTime::from_secs_f64(seconds).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(at_ms: u64, what: &str, old: u32, new: u32, share: f64) -> TraceEvent {
+        TraceEvent {
+            at: SimTime(at_ms),
+            what: what.into(),
+            old_ready: old,
+            new_ready: new,
+            share_new: share,
+        }
+    }
+
+    fn sample() -> Vec<TraceEvent> {
+        vec![
+            ev(0, "deployment starts", 10, 0, 0.0),
+            ev(0, "route Weight(0.05)", 10, 0, 0.05),
+            ev(28_113, "scale New to 1", 10, 1, 0.05),
+            ev(
+                120_000,
+                "error rate 4.20% over the threshold: analysis failed",
+                10,
+                1,
+                0.05,
+            ),
+            ev(120_000, ROLLBACK_DECIDED, 10, 1, 0.05),
+            ev(120_000, "route Weight(0.0)", 10, 1, 0.0),
+            ev(120_000, MITIGATED, 10, 1, 0.0),
+            ev(150_000, "rollback complete", 10, 0, 0.0),
+        ]
+    }
+
+    #[test]
+    fn moments_from_the_monitor() {
+        let m = moments(&sample());
+        assert_eq!(m.detected_s, Some(120.0));
+        assert_eq!(m.rollback_decision_s, Some(120.0));
+        assert_eq!(m.mitigated_s, Some(120.0));
+    }
+
+    #[test]
+    fn a_manual_rollback_is_detected_before_it_is_decided() {
+        let trace = vec![
+            ev(0, "deployment starts", 10, 0, 0.0),
+            ev(60_000, "analysis failed: error rate 9%", 10, 1, 0.1),
+            ev(60_000, "alert pages the on-call engineer", 10, 1, 0.1),
+            ev(400_000, "on-call engineer decides to roll back", 10, 1, 0.1),
+            ev(400_000, ROLLBACK_DECIDED, 10, 1, 0.1),
+        ];
+        let m = moments(&trace);
+        assert_eq!(m.detected_s, Some(60.0));
+        assert_eq!(m.rollback_decision_s, Some(400.0));
+    }
+
+    #[test]
+    fn a_progress_deadline_decision_is_not_a_detection() {
+        let trace = vec![
+            ev(0, "deployment starts", 10, 0, 0.0),
+            ev(
+                600_000,
+                "progress deadline exceeded: new instances never became ready",
+                10,
+                0,
+                0.0,
+            ),
+            ev(600_000, ROLLBACK_DECIDED, 10, 0, 0.0),
+        ];
+        let m = moments(&trace);
+        assert_eq!(m.detected_s, None);
+        assert_eq!(m.rollback_decision_s, Some(600.0));
+        assert_eq!(m.mitigated_s, None);
+        assert_eq!(moments(&[]), Moments::default());
+    }
+
+    #[test]
+    fn share_points_are_a_step_function() {
+        assert_eq!(
+            share_points(&sample()),
+            vec![(0.0, 0.05), (120.0, 0.0), (150.0, 0.0)]
+        );
+        assert!(share_points(&[]).is_empty());
+        assert_eq!(share_points(&[ev(5, "x", 1, 0, 0.0)]), vec![(0.005, 0.0)]);
+    }
+
+    #[test]
+    fn narration_has_one_aligned_line_per_event() {
+        let text = narrate(&sample());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 8);
+        assert!(lines[2].starts_with("0:00:28.113  scale New to 1 "));
+        assert!(lines[2].ends_with("ready old  10 new   1  share on new 5%"));
+        let col = |l: &str| l.find("ready old").unwrap();
+        assert!(lines.iter().all(|l| col(l) == col(lines[0])));
+        assert_eq!(narrate(&[]), "");
+    }
+
+    #[test]
+    fn csv_has_a_header_and_one_row_per_event() {
+        let text = csv(&sample()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "time_s,event,old_ready,new_ready,share_new");
+        assert_eq!(lines[3], "28.113,scale New to 1,10,1,0.05");
+        assert_eq!(lines.len(), 9);
+    }
+
+    #[test]
+    fn percents_read_well() {
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(0.05), "5%");
+        assert_eq!(percent(1.0), "100%");
+        assert_eq!(percent(1.0 / 3.0), "33.3%");
+        assert_eq!(percent(0.0004), "under 0.1%");
+        assert_eq!(percent(0.99999), "over 99.9%");
+    }
+}
