@@ -20,6 +20,30 @@ pub enum Command {
     Compare(CompareArgs),
     /// Narrate one simulated release under one strategy, event by event.
     Trace(TraceArgs),
+    /// How many requests, and how long, a canary needs to detect a worse error rate.
+    CanarySize(CanarySizeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CanarySizeArgs {
+    /// Error rate of the healthy (baseline) version, e.g. 0.01.
+    #[arg(long)]
+    pub baseline_error: f64,
+    /// Error rate of a bad canary that must be detected, e.g. 0.02.
+    #[arg(long)]
+    pub detect_error: f64,
+    /// Total requests per second, split between canary and baseline.
+    #[arg(long)]
+    pub rps: f64,
+    /// Share of requests on the canary, in (0, 1).
+    #[arg(long)]
+    pub weight: f64,
+    /// Confidence of the two-sided test (1 − alpha).
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Probability of detecting the worse canary.
+    #[arg(long, default_value_t = 0.8)]
+    pub power: f64,
 }
 
 #[derive(Debug, Args)]

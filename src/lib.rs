@@ -17,6 +17,7 @@ pub mod release;
 pub mod scenario;
 pub mod simulation;
 pub mod sizing;
+pub mod sizing_check;
 pub mod stats;
 pub mod strategies;
 pub mod trace;

@@ -11,6 +11,14 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Compare(args) => commands::compare(args),
         Command::Trace(args) => commands::trace(args),
+        Command::CanarySize(a) => cutover::sizing_check::report(
+            a.baseline_error,
+            a.detect_error,
+            a.rps,
+            a.weight,
+            a.confidence,
+            a.power,
+        ),
     };
     match result {
         Ok(text) => {

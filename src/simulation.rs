@@ -251,6 +251,11 @@ impl<'a> Simulation<'a> {
             return;
         }
         let v = self.fleet.instances[id].version;
+        let ready = self.fleet.counts(v).ready;
+        self.note(&format!(
+            "{} instance ready ({ready} ready)",
+            version_name(v)
+        ));
         self.observe(Observation::Ready(v));
         if self.min_ready == SimTime::ZERO {
             self.handle(Event::Available(id));
@@ -290,11 +295,11 @@ impl<'a> Simulation<'a> {
                         FleetEvent::Gone(id) => self.queue.schedule(at, Event::Gone(id)),
                     }
                 }
-                self.note(&format!("scale {version:?} to {replicas}"));
+                self.note(&format!("scale {} to {replicas}", version_name(version)));
             }
             Action::Route(route) => {
                 self.router.route = route;
-                self.note(&format!("route {route:?}"));
+                self.note(&format!("route: {}", route_text(route)));
                 self.queue.schedule(now, Event::RouteSettled);
             }
             Action::Timer { after, tag } => self.queue.schedule_in(after, Event::Timer(tag)),
@@ -548,6 +553,22 @@ impl<'a> Simulation<'a> {
             Some(self.fleet.peak_instances() as f64),
         );
         o
+    }
+}
+
+fn version_name(v: Version) -> &'static str {
+    match v {
+        Version::Old => "old version",
+        Version::New => "new version",
+    }
+}
+
+fn route_text(route: crate::strategies::Route) -> String {
+    use crate::strategies::Route;
+    match route {
+        Route::ByReadyInstances => "spread over ready instances of both versions".into(),
+        Route::Weight(w) => format!("{:.0}% of requests to the new version", w * 100.0),
+        Route::All(v) => format!("every request to the {}", version_name(v)),
     }
 }
 

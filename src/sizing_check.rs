@@ -49,6 +49,53 @@ pub fn detection_rate(sizing: &SizingResult, check: Check) -> f64 {
     detected as f64 / trials.max(1) as f64
 }
 
+/// The text `cutover canary-size` prints: the requests and duration the power
+/// formula asks for, then the detection rate a simulation reaches at that duration.
+pub fn report(
+    baseline_error: f64,
+    detect_error: f64,
+    rps: f64,
+    weight: f64,
+    confidence: f64,
+    power: f64,
+) -> crate::Result<String> {
+    if !(rps.is_finite() && rps > 0.0) {
+        return Err(crate::Error::Usage(format!(
+            "--rps must be greater than 0, got {rps}"
+        )));
+    }
+    let sizing =
+        crate::sizing::requests_per_arm(baseline_error, detect_error, confidence, power, weight)
+            .map_err(crate::Error::Usage)?;
+    let duration_s = sizing.duration_s(rps);
+    let trials = 4000;
+    let check = Check {
+        baseline_error,
+        detect_error,
+        confidence,
+        rps,
+        duration_s,
+        trials,
+        seed: 1,
+    };
+    let rate = detection_rate(&sizing, check);
+    Ok(format!(
+        "to tell a {:.3}% error rate from {:.3}% (two-sided, confidence {confidence}, power {power}):\n\
+         canary requests needed:   {}\n\
+         baseline requests (same time, weight {weight}): {}\n\
+         shortest canary at {rps} rps: {:.1} s ({:.1} min)\n\
+         check by simulation ({trials} canaries of that length, Poisson traffic): detected {:.1}% (asked for {:.1}%)\n",
+        baseline_error * 100.0,
+        detect_error * 100.0,
+        sizing.canary_requests,
+        sizing.baseline_requests,
+        duration_s,
+        duration_s / 60.0,
+        rate * 100.0,
+        power * 100.0,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
