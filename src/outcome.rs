@@ -59,6 +59,12 @@ metrics! {
     InstanceHours => "instance_hours": "instance-seconds of every instance that existed during the deployment window, / 3600",
     InfraCost => "infra_cost_usd": "instance_hours × price per instance-hour",
     PeakInstances => "peak_instances": "the most instances alive at once",
+    ProvisioningHours => "provisioning_instance_hours": "instance-hours of instances asked for but not yet ready (booting or crash-looping)",
+    ServingHours => "serving_instance_hours": "instance-hours of ready instances receiving requests",
+    IdleHours => "idle_instance_hours": "instance-hours of ready instances receiving none (green before the switch, blue kept for its delay)",
+    DrainingHours => "draining_instance_hours": "instance-hours of instances told to stop, finishing in-flight requests",
+    ExtraCost => "extra_cost_usd": "infra_cost_usd minus running the service unchanged for the same window",
+    IncidentCost => "incident_cost_usd": "failed_requests × cost_per_failed_request_usd + (failed + dropped requests as minutes of full outage) × downtime_cost_per_minute_usd",
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -9,6 +9,7 @@ use crate::release::Release;
 use crate::scenario::RollbackBy;
 use crate::scenario::{DefectKind, Scenario};
 use crate::strategies::{Action, Observation, Strategy, StrategySpec, Version, View};
+use crate::world::cost;
 use crate::world::fleet::{Fleet, FleetEvent};
 use crate::world::judge::{IntervalCounts, JudgeState, Verdict};
 use crate::world::monitor;
@@ -86,6 +87,11 @@ pub struct Simulation<'a> {
     mitigated_at: Option<SimTime>,
     completed: Option<(SimTime, Kind)>,
     trace: Option<Vec<TraceEvent>>,
+    /// (from, share of requests on the new version).
+    routing_log: Vec<(SimTime, f64)>,
+    /// Requests offered over the observed window, for the mean rate.
+    offered_requests: f64,
+    observed_s: f64,
 }
 
 impl<'a> Simulation<'a> {
@@ -133,6 +139,9 @@ impl<'a> Simulation<'a> {
             mitigated_at: None,
             completed: None,
             trace: None,
+            routing_log: Vec::new(),
+            offered_requests: 0.0,
+            observed_s: 0.0,
         }
     }
 
@@ -161,12 +170,29 @@ impl<'a> Simulation<'a> {
             self.account_traffic(now);
             self.handle(event);
             self.check_mitigated();
+            self.log_routing();
         }
         self.outcome()
     }
 
     fn now(&self) -> SimTime {
         self.queue.now()
+    }
+
+    /// Records the share on the new version whenever it changes (for cost states and timelines).
+    fn log_routing(&mut self) {
+        let share = self.share_new();
+        if self
+            .routing_log
+            .last()
+            .is_none_or(|&(_, last)| last != share)
+        {
+            let now = self.now();
+            match self.routing_log.last_mut() {
+                Some(entry) if entry.0 == now => entry.1 = share,
+                _ => self.routing_log.push((now, share)),
+            }
+        }
     }
 
     fn view(&self) -> View {
@@ -278,9 +304,11 @@ impl<'a> Simulation<'a> {
             Action::Scale { version, replicas } => {
                 let startup = self.scenario.infra.startup_s;
                 let rng = &mut self.startup_rng;
-                let events = self.fleet.scale(version, replicas, now, SimTime::ZERO, || {
-                    SimTime::from_secs_f64(startup.sample(rng))
-                });
+                let events =
+                    self.fleet
+                        .scale(version, replicas, now, self.scenario.infra.drain, || {
+                            SimTime::from_secs_f64(startup.sample(rng))
+                        });
                 for (at, e) in events {
                     match e {
                         FleetEvent::StartupDone(id) => {
@@ -382,7 +410,12 @@ impl<'a> Simulation<'a> {
         let old = self.fleet.counts(Version::Old);
         let new = self.fleet.counts(Version::New);
         let share_new = self.router.share_new(old, new);
-        let rate = self.scenario.traffic.rate_rps;
+        let rate = self
+            .scenario
+            .traffic
+            .mean_rate(from.as_secs_f64(), now.as_secs_f64());
+        self.offered_requests += rate * duration_s;
+        self.observed_s += duration_s;
         let capacity = self.scenario.service.capacity_rps_per_instance;
         let baseline = self.scenario.release.baseline_error_rate;
         let serving_new = new.ready > 0;
@@ -463,7 +496,8 @@ impl<'a> Simulation<'a> {
         let share_new = self.share_new();
         let old_capacity = self.fleet.counts(Version::Old).ready as f64
             * self.scenario.service.capacity_rps_per_instance;
-        let old_offered = self.scenario.traffic.rate_rps * (1.0 - share_new);
+        let old_offered =
+            self.scenario.traffic.rate_at(self.now().as_secs_f64()) * (1.0 - share_new);
         if share_new < 0.01 && old_capacity >= 0.99 * old_offered {
             self.mitigated_at = Some(self.now());
             self.note("new version serves under 1% of traffic");
@@ -542,11 +576,31 @@ impl<'a> Simulation<'a> {
                 o.set(Metric::TimeToMitigate, secs(mitigated - start));
             }
         }
+        let price = self.scenario.infra.price_usd_per_hour;
+        let states = cost::instance_hours(&self.fleet, &self.routing_log, window_end);
         let hours = self.fleet.instance_seconds(window_end) / 3600.0;
         o.set(Metric::InstanceHours, Some(hours));
+        o.set(Metric::ProvisioningHours, Some(states.provisioning));
+        o.set(Metric::ServingHours, Some(states.serving));
+        o.set(Metric::IdleHours, Some(states.idle));
+        o.set(Metric::DrainingHours, Some(states.draining));
+        o.set(Metric::InfraCost, Some(hours * price));
+        let unchanged_hours =
+            self.scenario.service.instances as f64 * window_end.as_secs_f64() / 3600.0;
+        o.set(Metric::ExtraCost, Some((hours - unchanged_hours) * price));
+        let mean_rate = if self.observed_s > 0.0 {
+            self.offered_requests / self.observed_s
+        } else {
+            self.scenario.traffic.rate_rps
+        };
         o.set(
-            Metric::InfraCost,
-            Some(hours * self.scenario.infra.price_usd_per_hour),
+            Metric::IncidentCost,
+            Some(cost::incident_cost_usd(
+                &self.scenario.cost,
+                self.failed_requests as f64,
+                self.dropped_requests as f64,
+                mean_rate,
+            )),
         );
         o.set(
             Metric::PeakInstances,

@@ -53,6 +53,8 @@ error_rate = {ERROR_RATE:?}
 [infra]
 startup_s = {STARTUP_S:?}
 price_usd_per_hour = 0.096
+# Removed instances vanish at once, so the hand-computed windows below hold.
+drain_s = 0
 
 [monitoring]
 enabled = {monitoring}

@@ -30,6 +30,7 @@ pub struct Scenario {
     pub release: Release,
     pub infra: Infra,
     pub monitoring: Monitoring,
+    pub cost: Cost,
     pub strategies: Vec<StrategySpec>,
 }
 
@@ -41,8 +42,35 @@ pub struct Service {
 
 #[derive(Debug, Clone)]
 pub struct Traffic {
+    /// Mean request rate over a day.
     pub rate_rps: f64,
     pub users: u64,
+    /// Daily swing: the rate is rate_rps × (1 + a·cos(2π(h − peak_hour)/24)).
+    pub daily_amplitude: f64,
+    pub peak_hour: f64,
+    /// Hour of the day the deployment starts.
+    pub start_hour: f64,
+}
+
+impl Traffic {
+    /// Requests per second at `t_s` seconds after the deployment started.
+    pub fn rate_at(&self, t_s: f64) -> f64 {
+        let phase = std::f64::consts::TAU
+            * (self.start_hour * 3600.0 + t_s - self.peak_hour * 3600.0)
+            / 86_400.0;
+        self.rate_rps * (1.0 + self.daily_amplitude * phase.cos())
+    }
+
+    /// Mean request rate over [t0_s, t1_s], integrating the daily curve exactly.
+    pub fn mean_rate(&self, t0_s: f64, t1_s: f64) -> f64 {
+        if self.daily_amplitude == 0.0 || t1_s <= t0_s {
+            return self.rate_at(t0_s);
+        }
+        let w = std::f64::consts::TAU / 86_400.0;
+        let offset = (self.start_hour - self.peak_hour) * 3600.0;
+        let integral_cos = ((w * (t1_s + offset)).sin() - (w * (t0_s + offset)).sin()) / w;
+        self.rate_rps * (1.0 + self.daily_amplitude * integral_cos / (t1_s - t0_s))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -150,6 +178,30 @@ pub struct Infra {
     /// Time from asking for an instance to its passing readiness.
     pub startup_s: Spread,
     pub price_usd_per_hour: f64,
+    /// A ready instance that is removed keeps draining (and being paid for)
+    /// this long: connection draining, termination grace period.
+    pub drain: SimTime,
+    pub duplicate_mode: DuplicateMode,
+}
+
+/// How a second environment (blue-green's green) is paid for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicateMode {
+    /// Cloud: the second environment exists, and is paid, only during a deployment.
+    OnDemand,
+    /// Pre-cloud: a standing second environment, paid all month.
+    Permanent,
+}
+
+/// Turns per-deploy figures into monthly money.
+#[derive(Debug, Clone)]
+pub struct Cost {
+    pub deploys_per_month: f64,
+    /// Money lost per request that failed because of a defect.
+    pub cost_per_failed_request_usd: f64,
+    /// Money lost per minute of full outage; partial impact counts as the
+    /// equivalent minutes ((failed + dropped requests) / requests per minute).
+    pub downtime_cost_per_minute_usd: f64,
 }
 
 #[derive(Debug, Clone)]

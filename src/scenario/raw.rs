@@ -14,7 +14,16 @@ pub struct RawScenario {
     pub release: RawRelease,
     pub infra: RawInfra,
     pub monitoring: RawMonitoring,
+    pub cost: Option<RawCost>,
     pub strategies: Vec<RawStrategy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCost {
+    pub deploys_per_month: Option<f64>,
+    pub cost_per_failed_request_usd: Option<f64>,
+    pub downtime_cost_per_minute_usd: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -29,6 +38,9 @@ pub struct RawService {
 pub struct RawTraffic {
     pub rate_rps: f64,
     pub users: i64,
+    pub daily_amplitude: Option<f64>,
+    pub peak_hour: Option<f64>,
+    pub start_hour: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +82,8 @@ pub struct RawMedianP95 {
 pub struct RawInfra {
     pub startup_s: RawSpread,
     pub price_usd_per_hour: f64,
+    pub drain_s: Option<f64>,
+    pub duplicate_mode: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,10 +2,10 @@
 //! turned into [`SimTime`], every error tied to its file, line and key.
 
 use super::locate::KeyMap;
-use super::raw::{RawDefect, RawMedianP95, RawScenario, RawSpread};
+use super::raw::{RawCost, RawDefect, RawMedianP95, RawScenario, RawSpread};
 use super::{
-    DefectClass, DefectKind, Infra, Monitoring, Release, RollbackBy, Scenario, Service, Spread,
-    Traffic,
+    Cost, DefectClass, DefectKind, DuplicateMode, Infra, Monitoring, Release, RollbackBy, Scenario,
+    Service, Spread, Traffic,
 };
 use crate::engine::SimTime;
 use crate::error::{Error, Result};
@@ -75,6 +75,18 @@ impl Validator {
         Ok(SimTime::from_secs_f64(seconds))
     }
 
+    /// An hour of the day in [0, 24).
+    pub fn hour(&self, path: &str, value: f64) -> Result<f64> {
+        if (0.0..24.0).contains(&value) {
+            Ok(value)
+        } else {
+            Err(self.error(
+                path,
+                format!("must be an hour of the day from 0 to 24 (exclusive), got {value}"),
+            ))
+        }
+    }
+
     pub fn count(&self, path: &str, value: i64, min: i64, max: i64) -> Result<u64> {
         if (min..=max).contains(&value) {
             Ok(value as u64)
@@ -123,13 +135,32 @@ impl Validator {
         let traffic = Traffic {
             rate_rps: self.positive("traffic.rate_rps", raw.traffic.rate_rps)?,
             users: self.count("traffic.users", raw.traffic.users, 1, 10_000_000_000)?,
+            daily_amplitude: self.probability(
+                "traffic.daily_amplitude",
+                raw.traffic.daily_amplitude.unwrap_or(0.0),
+            )?,
+            peak_hour: self.hour("traffic.peak_hour", raw.traffic.peak_hour.unwrap_or(14.0))?,
+            start_hour: self.hour("traffic.start_hour", raw.traffic.start_hour.unwrap_or(10.0))?,
         };
         let release = self.release(raw.release)?;
         let infra = Infra {
             startup_s: self.spread("infra.startup_s", raw.infra.startup_s, Some(86_400.0))?,
             price_usd_per_hour: self
                 .non_negative("infra.price_usd_per_hour", raw.infra.price_usd_per_hour)?,
+            // Kubernetes terminationGracePeriodSeconds default: 30 s.
+            drain: self.duration_s("infra.drain_s", raw.infra.drain_s.unwrap_or(30.0))?,
+            duplicate_mode: match raw.infra.duplicate_mode.as_deref() {
+                None | Some("on-demand") => DuplicateMode::OnDemand,
+                Some("permanent") => DuplicateMode::Permanent,
+                Some(other) => {
+                    return Err(self.error(
+                        "infra.duplicate_mode",
+                        format!("expected \"on-demand\" or \"permanent\", got \"{other}\""),
+                    ));
+                }
+            },
         };
+        let cost = self.cost(raw.cost)?;
         let m = raw.monitoring;
         let monitoring = Monitoring {
             enabled: m.enabled,
@@ -191,7 +222,34 @@ impl Validator {
             release,
             infra,
             monitoring,
+            cost,
             strategies: specs,
+        })
+    }
+
+    fn cost(&self, raw: Option<RawCost>) -> Result<Cost> {
+        let raw = raw.unwrap_or(RawCost {
+            deploys_per_month: None,
+            cost_per_failed_request_usd: None,
+            downtime_cost_per_minute_usd: None,
+        });
+        Ok(Cost {
+            // About one deploy per working day: DORA "high" performers deploy
+            // between once a day and once a week (R).
+            deploys_per_month: self.non_negative(
+                "cost.deploys_per_month",
+                raw.deploys_per_month.unwrap_or(20.0),
+            )?,
+            // Revenue or goodwill lost per failed request: a rule of thumb (R).
+            cost_per_failed_request_usd: self.non_negative(
+                "cost.cost_per_failed_request_usd",
+                raw.cost_per_failed_request_usd.unwrap_or(0.01),
+            )?,
+            // Ponemon 2016: $8,851 per minute of downtime (average data-centre outage).
+            downtime_cost_per_minute_usd: self.non_negative(
+                "cost.downtime_cost_per_minute_usd",
+                raw.downtime_cost_per_minute_usd.unwrap_or(8851.0),
+            )?,
         })
     }
 

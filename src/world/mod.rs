@@ -1,6 +1,7 @@
 //! What a strategy acts on: the fleet of instances, the router in front of
 //! them, the traffic they serve and the monitor that watches it.
 
+pub mod cost;
 pub mod dns;
 pub mod fleet;
 pub mod judge;
