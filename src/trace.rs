@@ -2,10 +2,9 @@
 //! prints, its CSV form, and the moments (detection, rollback decision,
 //! mitigation) the timeline plot marks.
 //!
-//! The simulation records its trace as text ([`TraceEvent::what`]). The three
-//! moments are found by matching the exact phrases the simulation writes; they
-//! live here, in one place ([`ROLLBACK_DECIDED`], [`MITIGATED`],
-//! [`MONITOR_FAILED`]), until the trace carries a structured event kind.
+//! The simulation tags the events that matter with a [`Moment`]: a judge or
+//! smoke test finding the defect, the rollback decision, and mitigation. A
+//! progress-deadline rollback is decided without anything being detected.
 
 use crate::engine::SimTime;
 use crate::error::{Error, Result};
@@ -13,21 +12,7 @@ use crate::export::number;
 use crate::export::plots::Timeline;
 use crate::release::Release;
 use crate::scenario::Scenario;
-use crate::simulation::TraceEvent;
-
-/// `what` of the event at which the rollback is decided (src/simulation.rs).
-pub const ROLLBACK_DECIDED: &str = "rollback decided";
-/// `what` of the event at which the release counts as mitigated.
-pub const MITIGATED: &str = "new version serves under 1% of traffic";
-/// Contained in the `what` of the monitor's failed analysis. With automatic
-/// rollback it comes just before [`ROLLBACK_DECIDED`]; with manual rollback
-/// the on-call engineer decides later.
-pub const MONITOR_FAILED: &str = "analysis failed";
-/// Contained in the `what` of failed smoke tests (blue-green's idle checks).
-pub const SMOKE_TESTS_FAILED: &str = "smoke tests fail";
-/// Phrases that mark the defect as found: the first event containing one is
-/// the detection. A progress-deadline rollback is not a detection.
-pub const DETECTION_PHRASES: [&str; 2] = [MONITOR_FAILED, SMOKE_TESTS_FAILED];
+use crate::simulation::{Moment, TraceEvent};
 
 /// Releases searched by [`find_release`] before giving up.
 pub const SEARCH_LIMIT: u64 = 100_000;
@@ -43,14 +28,16 @@ pub struct Moments {
 
 /// Finds detection, rollback decision and mitigation in a trace.
 pub fn moments(trace: &[TraceEvent]) -> Moments {
-    let at = |e: &TraceEvent| e.at.as_secs_f64();
-    Moments {
-        detected_s: trace
+    let first = |m: Moment| {
+        trace
             .iter()
-            .find(|e| DETECTION_PHRASES.iter().any(|p| e.what.contains(p)))
-            .map(at),
-        rollback_decision_s: trace.iter().find(|e| e.what == ROLLBACK_DECIDED).map(at),
-        mitigated_s: trace.iter().find(|e| e.what == MITIGATED).map(at),
+            .find(|e| e.moment == Some(m))
+            .map(|e| e.at.as_secs_f64())
+    };
+    Moments {
+        detected_s: first(Moment::Detected),
+        rollback_decision_s: first(Moment::RollbackDecided),
+        mitigated_s: first(Moment::Mitigated),
     }
 }
 
@@ -207,10 +194,24 @@ pub fn clock(seconds: f64) -> String {
 mod tests {
     use super::*;
 
+    const ROLLBACK_DECIDED: &str = "rollback decided";
+    const MITIGATED: &str = "new version serves under 1% of traffic";
+
+    /// A trace event; the moment follows from the text as the simulation writes it.
     fn ev(at_ms: u64, what: &str, old: u32, new: u32, share: f64) -> TraceEvent {
+        let moment = if what.contains("analysis failed") || what.contains("smoke tests fail") {
+            Some(Moment::Detected)
+        } else if what == ROLLBACK_DECIDED {
+            Some(Moment::RollbackDecided)
+        } else if what == MITIGATED {
+            Some(Moment::Mitigated)
+        } else {
+            None
+        };
         TraceEvent {
             at: SimTime(at_ms),
             what: what.into(),
+            moment,
             old_ready: old,
             new_ready: new,
             share_new: share,

@@ -202,7 +202,7 @@ fn canary_held_at_5_percent_fails_in_proportion_to_its_exposure() {
     let pause_s = 600.0;
     let delay_s = 45.0;
     let strategy = format!(
-        "[[strategies]]\nname = \"canary\"\nkind = \"canary\"\nrouter = \"mesh\"\n\
+        "[[strategies]]\nname = \"canary\"\nkind = \"canary\"\nrouter = \"mesh\"\npropagation_s = 0\n\
          steps = [ {{ weight = 5, pause_s = {pause_s:?} }}, {{ weight = 100, pause_s = 0 }} ]\n\
          scale_down_delay_s = {delay_s:?}\nabort_scale_down_delay_s = 30\n"
     );
@@ -245,7 +245,7 @@ fn healthy_blue_green_instance_hours_are_exact() {
         0.0,
         true,
         3600.0,
-        "[[strategies]]\nname = \"blue-green\"\nkind = \"blue-green\"\nscale_down_delay_s = 30\n",
+        "[[strategies]]\nname = \"blue-green\"\nkind = \"blue-green\"\nscale_down_delay_s = 30\nswitch = \"instant\"\n",
     );
     let results = run(&s, 500, 13);
     let expected_hours = (10.0 * 60.0 + 10.0 * 60.0) / 3600.0;

@@ -43,6 +43,7 @@ progress_deadline_s = 600
 [[strategies]]
 name = "blue-green"
 kind = "blue-green"
+switch = "instant"
 scale_down_delay_s = 30
 {extra_strategy_keys}
 "#

@@ -50,6 +50,17 @@ pub struct Traffic {
     pub peak_hour: f64,
     /// Hour of the day the deployment starts.
     pub start_hour: f64,
+    /// Share of requests carried on long-lived connections (websockets,
+    /// pooled HTTP or database connections) that stay on their instance.
+    pub long_lived_share: f64,
+    /// Long-lived connections open at any time.
+    pub long_lived_connections: f64,
+    /// Mean lifetime of a long-lived connection (exponential).
+    pub connection_lifetime_s: f64,
+    /// Share of users holding a server-side session.
+    pub session_user_share: f64,
+    /// Sessions live in a shared store, so moving a user loses nothing.
+    pub sessions_in_shared_store: bool,
 }
 
 impl Traffic {

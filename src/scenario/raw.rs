@@ -41,6 +41,11 @@ pub struct RawTraffic {
     pub daily_amplitude: Option<f64>,
     pub peak_hour: Option<f64>,
     pub start_hour: Option<f64>,
+    pub long_lived_share: Option<f64>,
+    pub long_lived_connections: Option<f64>,
+    pub connection_lifetime_s: Option<f64>,
+    pub session_user_share: Option<f64>,
+    pub sessions_in_shared_store: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -141,6 +141,24 @@ impl Validator {
             )?,
             peak_hour: self.hour("traffic.peak_hour", raw.traffic.peak_hour.unwrap_or(14.0))?,
             start_hour: self.hour("traffic.start_hour", raw.traffic.start_hour.unwrap_or(10.0))?,
+            long_lived_share: self.probability(
+                "traffic.long_lived_share",
+                raw.traffic.long_lived_share.unwrap_or(0.0),
+            )?,
+            long_lived_connections: self.non_negative(
+                "traffic.long_lived_connections",
+                raw.traffic.long_lived_connections.unwrap_or(0.0),
+            )?,
+            // HikariCP maxLifetime: 30 min.
+            connection_lifetime_s: self.positive(
+                "traffic.connection_lifetime_s",
+                raw.traffic.connection_lifetime_s.unwrap_or(1800.0),
+            )?,
+            session_user_share: self.probability(
+                "traffic.session_user_share",
+                raw.traffic.session_user_share.unwrap_or(0.0),
+            )?,
+            sessions_in_shared_store: raw.traffic.sessions_in_shared_store.unwrap_or(false),
         };
         let release = self.release(raw.release)?;
         let infra = Infra {

@@ -1,12 +1,23 @@
 //! Blue-green: a full green environment is provisioned beside blue; once every
-//! green instance is ready, traffic switches in one step. Blue is kept for
-//! scale_down_delay_s (Argo Rollouts scaleDownDelaySeconds, default 30 s):
-//! a rollback inside that window is a switch back; after it, a redeploy of blue.
+//! green instance is ready (and smoke tests pass), traffic switches. Blue is
+//! kept for scale_down_delay_s (Argo Rollouts scaleDownDelaySeconds, default
+//! 30 s): a rollback inside that window is a switch back; after it, a
+//! redeploy of blue.
+//!
+//! The switch is only as good as the routing layer (`switch`): a load balancer
+//! moves new requests after its change propagates and lets open connections
+//! drain for its deregistration delay; DNS moves clients as their caches let
+//! go, so blue must keep serving the stale share until it is small; a
+//! Kubernetes Service selector flip moves new connections once endpoints
+//! propagate; a mesh can shift gradually in weighted steps, with the analysis
+//! running at each (the blue-green and canary combination).
 
+use super::routing_keys::{self, SwitchKeys, TrafficStep};
 use super::{Action, Observation, Route, Strategy, StrategyConfig, Version, View};
 use crate::engine::SimTime;
 use crate::error::Result;
 use crate::scenario::validate::KeyReader;
+use crate::world::router::Switch;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -16,24 +27,57 @@ pub struct BlueGreenConfig {
     pub smoke_test: SimTime,
     /// Probability the smoke tests catch a smoke-detectable defect.
     pub smoke_coverage: f64,
+    pub switch: SwitchKeys,
+    /// The shift to green: one step to 100%, or weighted steps through a mesh.
+    pub steps: Vec<TrafficStep>,
 }
 
 pub fn parse(keys: &mut KeyReader, _replicas: u32) -> Result<Arc<dyn StrategyConfig>> {
     // argo-rollouts utils/defaults: DefaultScaleDownDelaySeconds = 30.
     let scale_down_delay = keys.duration_s("scale_down_delay_s", 30.0)?;
     let smoke_test = keys.duration_s("smoke_test_s", 0.0)?;
+    // A smoke suite that covers the main paths (R).
     let coverage = keys.f64("smoke_coverage")?.unwrap_or(0.9);
     let smoke_coverage = keys
         .validator()
         .probability(&keys.path("smoke_coverage"), coverage)?;
+    let switch_name = keys
+        .string("switch")?
+        .unwrap_or_else(|| "load-balancer".into());
+    let switch = routing_keys::switch(keys, "switch", &switch_name)?;
+    let steps =
+        match routing_keys::steps(keys, "steps")? {
+            Some(steps) if switch_name == "mesh" => steps,
+            Some(_) => return Err(keys.error(
+                "steps",
+                "weighted steps need `switch = \"mesh\"`; other switches move everything at once",
+            )),
+            None => vec![TrafficStep {
+                weight_pct: 100,
+                pause: SimTime::ZERO,
+            }],
+        };
     keys.finish(
         "blue-green",
-        &["scale_down_delay_s", "smoke_test_s", "smoke_coverage"],
+        &[
+            "scale_down_delay_s",
+            "smoke_test_s",
+            "smoke_coverage",
+            "switch",
+            "propagation_s",
+            "deregistration_delay_s",
+            "dns",
+            "dns_teardown_below",
+            "dns_max_wait_s",
+            "steps",
+        ],
     )?;
     Ok(Arc::new(BlueGreenConfig {
         scale_down_delay,
         smoke_test,
         smoke_coverage,
+        switch,
+        steps,
     }))
 }
 
@@ -46,10 +90,21 @@ impl StrategyConfig for BlueGreenConfig {
             replicas,
             config: self.clone(),
             phase: Phase::Provisioning,
+            step: 0,
+            timer_generation: 0,
         })
     }
     fn initial_route(&self) -> Route {
         Route::All(Version::Old)
+    }
+    fn switch(&self) -> Switch {
+        self.switch.switch.clone()
+    }
+    fn drain(&self, platform: SimTime) -> SimTime {
+        self.switch.deregistration_delay.unwrap_or(platform)
+    }
+    fn settle(&self) -> (f64, Option<SimTime>) {
+        (self.switch.teardown_below, self.switch.max_wait)
     }
 }
 
@@ -59,8 +114,10 @@ enum Phase {
     Provisioning,
     /// Smoke tests run against idle green.
     SmokeTesting,
-    /// Traffic is moving to green.
+    /// Traffic is moving to green (step `step`).
     Switching,
+    /// Pausing at a weighted step while the analysis runs.
+    Pausing,
     /// Green serves; blue waits out the scale-down delay.
     BlueKept,
     /// Blue is gone; the release is done.
@@ -74,12 +131,39 @@ enum Phase {
     RolledBack,
 }
 
-const SCALE_DOWN_BLUE: u32 = 1;
-
 pub struct BlueGreen {
     replicas: u32,
     config: BlueGreenConfig,
     phase: Phase,
+    step: usize,
+    /// Timers carry a generation so one overtaken by a rollback is ignored.
+    timer_generation: u32,
+}
+
+impl BlueGreen {
+    fn timer(&mut self, after: SimTime) -> Action {
+        self.timer_generation += 1;
+        Action::Timer {
+            after,
+            tag: self.timer_generation,
+        }
+    }
+
+    fn shift(&mut self) -> Vec<Action> {
+        self.phase = Phase::Switching;
+        let weight = self.config.steps[self.step].weight_pct;
+        let route = if weight == 100 {
+            Route::All(Version::New)
+        } else {
+            Route::Weight(weight as f64 / 100.0)
+        };
+        vec![Action::Route(route)]
+    }
+
+    fn start_switch(&mut self) -> Vec<Action> {
+        self.step = 0;
+        self.shift()
+    }
 }
 
 impl Strategy for BlueGreen {
@@ -99,22 +183,24 @@ impl Strategy for BlueGreen {
                         coverage: self.config.smoke_coverage,
                     }]
                 } else {
-                    self.phase = P::Switching;
-                    vec![Action::Route(Route::All(Version::New))]
+                    self.start_switch()
                 }
             }
-            (P::SmokeTesting, O::SmokeTestsPassed) => {
-                self.phase = P::Switching;
-                vec![Action::Route(Route::All(Version::New))]
+            (P::SmokeTesting, O::SmokeTestsPassed) => self.start_switch(),
+            (P::Switching, O::RouteSettled) if self.step + 1 < self.config.steps.len() => {
+                self.phase = P::Pausing;
+                let pause = self.config.steps[self.step].pause;
+                vec![self.timer(pause)]
             }
             (P::Switching, O::RouteSettled) => {
                 self.phase = P::BlueKept;
-                vec![Action::Timer {
-                    after: self.config.scale_down_delay,
-                    tag: SCALE_DOWN_BLUE,
-                }]
+                vec![self.timer(self.config.scale_down_delay)]
             }
-            (P::BlueKept, O::Timer(SCALE_DOWN_BLUE)) => {
+            (P::Pausing, O::Timer(g)) if *g == self.timer_generation => {
+                self.step += 1;
+                self.shift()
+            }
+            (P::BlueKept, O::Timer(g)) if *g == self.timer_generation => {
                 self.phase = P::Promoted;
                 vec![
                     Action::Scale {
@@ -135,8 +221,9 @@ impl Strategy for BlueGreen {
                     Action::RolledBack,
                 ]
             }
-            (P::Switching | P::BlueKept, O::RollbackDecided) => {
+            (P::Switching | P::Pausing | P::BlueKept, O::RollbackDecided) => {
                 self.phase = P::SwitchingBack;
+                self.timer_generation += 1;
                 vec![Action::Route(Route::All(Version::Old))]
             }
             (P::Promoted, O::RollbackDecided) => {
@@ -170,11 +257,25 @@ mod tests {
     use super::*;
     use crate::strategies::Counts;
 
+    fn instant() -> SwitchKeys {
+        SwitchKeys {
+            switch: Switch::Immediate,
+            deregistration_delay: None,
+            teardown_below: 0.0,
+            max_wait: None,
+        }
+    }
+
     fn controller() -> Box<dyn Strategy> {
         BlueGreenConfig {
             scale_down_delay: SimTime::from_secs(30),
             smoke_test: SimTime::ZERO,
             smoke_coverage: 1.0,
+            switch: instant(),
+            steps: vec![TrafficStep {
+                weight_pct: 100,
+                pause: SimTime::ZERO,
+            }],
         }
         .controller(2)
     }
@@ -218,11 +319,11 @@ mod tests {
             s.on(&Observation::RouteSettled, &ready(2, 2)),
             vec![Action::Timer {
                 after: SimTime::from_secs(30),
-                tag: SCALE_DOWN_BLUE
+                tag: 1
             }]
         );
         assert_eq!(
-            s.on(&Observation::Timer(SCALE_DOWN_BLUE), &ready(2, 2)),
+            s.on(&Observation::Timer(1), &ready(2, 2)),
             vec![
                 Action::Scale {
                     version: Version::Old,
@@ -239,6 +340,11 @@ mod tests {
             scale_down_delay: SimTime::from_secs(30),
             smoke_test: SimTime::from_secs(120),
             smoke_coverage: 0.9,
+            switch: instant(),
+            steps: vec![TrafficStep {
+                weight_pct: 100,
+                pause: SimTime::ZERO,
+            }],
         }
         .controller(2);
         s.on(&Observation::Start, &ready(2, 0));
@@ -289,7 +395,7 @@ mod tests {
         s.on(&Observation::Start, &ready(2, 0));
         s.on(&Observation::Ready(Version::New), &ready(2, 2));
         s.on(&Observation::RouteSettled, &ready(2, 2));
-        s.on(&Observation::Timer(SCALE_DOWN_BLUE), &ready(2, 2));
+        s.on(&Observation::Timer(1), &ready(2, 2));
         assert_eq!(
             s.on(&Observation::RollbackDecided, &ready(0, 2)),
             vec![Action::Scale {

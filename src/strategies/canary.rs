@@ -4,18 +4,13 @@
 //! weight is exact and stable stays at full size; without one the weight comes
 //! from replica counts, rounded as Argo does (utils/replicaset/canary.go).
 
+use super::routing_keys::{self, SwitchKeys, TrafficStep};
 use super::{Action, Observation, Route, Strategy, StrategyConfig, Version, View};
 use crate::engine::SimTime;
 use crate::error::Result;
 use crate::scenario::validate::KeyReader;
+use crate::world::router::Switch;
 use std::sync::Arc;
-
-/// One step: send `weight_pct` of requests to the canary, then wait `pause`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CanaryStep {
-    pub weight_pct: u32,
-    pub pause: SimTime,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CanaryRouter {
@@ -27,26 +22,44 @@ pub enum CanaryRouter {
 
 #[derive(Debug, Clone)]
 pub struct CanaryConfig {
-    pub steps: Vec<CanaryStep>,
+    pub steps: Vec<TrafficStep>,
     pub router: CanaryRouter,
     /// Basic canary surge (Argo default maxSurge 25%), for replica rounding.
     pub max_surge: u32,
     pub scale_down_delay: SimTime,
     pub abort_scale_down_delay: SimTime,
+    /// How weight changes reach clients (for a weighted router).
+    pub switch: SwitchKeys,
+    /// Sticky routing keeps each user on one version (consistent hashing on a
+    /// user key); without it a user's requests are sprayed across both.
+    pub sticky: bool,
 }
 
 pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConfig>> {
-    let steps = parse_steps(keys)?;
-    let router = match keys.string("router")?.as_deref() {
-        None | Some("mesh") => CanaryRouter::Mesh,
-        Some("replicas") => CanaryRouter::Replicas,
-        Some(other) => {
+    let steps = routing_keys::steps(keys, "steps")?.ok_or_else(|| {
+        keys.error(
+            "steps",
+            "missing: a canary needs steps, e.g. [{ weight = 5, pause_s = 600 }, { weight = 100, pause_s = 0 }]",
+        )
+    })?;
+    let router_name = keys.string("router")?.unwrap_or_else(|| "mesh".into());
+    let (router, switch) = match router_name.as_str() {
+        "replicas" => (
+            CanaryRouter::Replicas,
+            routing_keys::switch(keys, "router", "instant")?,
+        ),
+        "mesh" | "load-balancer" => (
+            CanaryRouter::Mesh,
+            routing_keys::switch(keys, "router", &router_name)?,
+        ),
+        other => {
             return Err(keys.error(
                 "router",
-                format!("unknown router `{other}`; expected mesh or replicas"),
+                format!("unknown router `{other}`; expected mesh, load-balancer or replicas"),
             ));
         }
     };
+    let sticky = keys.bool("sticky")?.unwrap_or(false);
     // argo-rollouts defaults: scaleDownDelaySeconds 30, abortScaleDownDelaySeconds 30.
     let scale_down_delay = keys.duration_s("scale_down_delay_s", 30.0)?;
     let abort_scale_down_delay = keys.duration_s("abort_scale_down_delay_s", 30.0)?;
@@ -57,6 +70,9 @@ pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConf
             "router",
             "scale_down_delay_s",
             "abort_scale_down_delay_s",
+            "sticky",
+            "propagation_s",
+            "deregistration_delay_s",
         ],
     )?;
     Ok(Arc::new(CanaryConfig {
@@ -66,75 +82,9 @@ pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConf
         max_surge: (replicas as f64 * 0.25).ceil() as u32,
         scale_down_delay,
         abort_scale_down_delay,
+        switch,
+        sticky,
     }))
-}
-
-fn parse_steps(keys: &mut KeyReader) -> Result<Vec<CanaryStep>> {
-    let Some(value) = keys.take("steps") else {
-        return Err(keys.error("steps", "missing: a canary needs steps, e.g. [{ weight = 5, pause_s = 600 }, { weight = 100, pause_s = 0 }]"));
-    };
-    let toml::Value::Array(items) = value else {
-        return Err(keys.error(
-            "steps",
-            format!(
-                "expected an array of {{ weight, pause_s }} tables, got {}",
-                value.type_str()
-            ),
-        ));
-    };
-    if items.is_empty() {
-        return Err(keys.error("steps", "needs at least one step, ending at weight 100"));
-    }
-    let mut steps = Vec::with_capacity(items.len());
-    let mut last_weight = 0;
-    for (i, item) in items.into_iter().enumerate() {
-        let key = format!("steps[{i}]");
-        let toml::Value::Table(mut t) = item else {
-            return Err(keys.error(&key, "expected a table { weight = ..., pause_s = ... }"));
-        };
-        let weight = number(keys, &format!("{key}.weight"), t.remove("weight"))?;
-        let pause_s = number(keys, &format!("{key}.pause_s"), t.remove("pause_s"))?;
-        if let Some(extra) = t.keys().next() {
-            return Err(keys.error(
-                &format!("{key}.{extra}"),
-                "unknown key in a canary step; its keys are weight and pause_s",
-            ));
-        }
-        if !(weight.fract() == 0.0 && (1.0..=100.0).contains(&weight)) {
-            return Err(keys.error(
-                &format!("{key}.weight"),
-                format!("must be a whole percentage from 1 to 100, got {weight}"),
-            ));
-        }
-        let weight_pct = weight as u32;
-        if weight_pct < last_weight {
-            return Err(keys.error(
-                &format!("{key}.weight"),
-                format!("weights must not decrease ({weight_pct} after {last_weight})"),
-            ));
-        }
-        last_weight = weight_pct;
-        let pause = keys
-            .validator()
-            .duration_s(&keys.path(&format!("{key}.pause_s")), pause_s)?;
-        steps.push(CanaryStep { weight_pct, pause });
-    }
-    if last_weight != 100 {
-        return Err(keys.error(
-            "steps",
-            format!("the last step must reach weight 100, got {last_weight}"),
-        ));
-    }
-    Ok(steps)
-}
-
-fn number(keys: &KeyReader, key: &str, value: Option<toml::Value>) -> Result<f64> {
-    match value {
-        Some(toml::Value::Integer(i)) => Ok(i as f64),
-        Some(toml::Value::Float(f)) => Ok(f),
-        Some(other) => Err(keys.error(key, format!("expected a number, got {}", other.type_str()))),
-        None => Err(keys.error(key, "missing")),
-    }
 }
 
 /// Argo Rollouts approximateWeightedCanaryStableReplicaCounts: the canary and
@@ -197,6 +147,15 @@ impl StrategyConfig for CanaryConfig {
             CanaryRouter::Mesh => Route::Weight(0.0),
             CanaryRouter::Replicas => Route::ByReadyInstances,
         }
+    }
+    fn switch(&self) -> Switch {
+        self.switch.switch.clone()
+    }
+    fn drain(&self, platform: SimTime) -> SimTime {
+        self.switch.deregistration_delay.unwrap_or(platform)
+    }
+    fn sticky(&self) -> bool {
+        self.sticky
     }
 }
 
@@ -415,11 +374,11 @@ mod tests {
     fn config() -> CanaryConfig {
         CanaryConfig {
             steps: vec![
-                CanaryStep {
+                TrafficStep {
                     weight_pct: 5,
                     pause: SimTime::from_secs(600),
                 },
-                CanaryStep {
+                TrafficStep {
                     weight_pct: 100,
                     pause: SimTime::ZERO,
                 },
@@ -428,6 +387,13 @@ mod tests {
             max_surge: 3,
             scale_down_delay: SimTime::from_secs(30),
             abort_scale_down_delay: SimTime::from_secs(30),
+            switch: SwitchKeys {
+                switch: Switch::Immediate,
+                deregistration_delay: None,
+                teardown_below: 0.0,
+                max_wait: None,
+            },
+            sticky: false,
         }
     }
 

@@ -11,12 +11,14 @@ pub mod blue_green;
 pub mod canary;
 pub mod in_place;
 pub mod rolling;
+pub mod routing_keys;
 
 use crate::engine::SimTime;
 use crate::error::Result;
 use crate::scenario::raw::RawStrategy;
 use crate::scenario::validate::{KeyReader, Validator};
 use crate::world::judge::JudgeSpec;
+use crate::world::router::Switch;
 use std::fmt;
 use std::sync::Arc;
 
@@ -137,6 +139,24 @@ pub trait StrategyConfig: fmt::Debug + Send + Sync {
     /// Readiness must hold this long before an instance counts as available.
     fn min_ready(&self) -> SimTime {
         SimTime::ZERO
+    }
+    /// How a route change reaches clients.
+    fn switch(&self) -> Switch {
+        Switch::Immediate
+    }
+    /// How long a removed ready instance drains; a load balancer's
+    /// deregistration delay replaces the platform's grace period.
+    fn drain(&self, platform: SimTime) -> SimTime {
+        platform
+    }
+    /// Whether a user stays on one version while traffic is split.
+    fn sticky(&self) -> bool {
+        false
+    }
+    /// A route change counts as settled once all but this share has moved,
+    /// or after the given time at most (DNS: tear blue down then).
+    fn settle(&self) -> (f64, Option<SimTime>) {
+        (0.0, None)
     }
 }
 

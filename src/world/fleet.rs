@@ -84,6 +84,14 @@ impl Fleet {
         c
     }
 
+    /// Instances of `version` that may hold open connections: ready once, not yet gone.
+    pub fn holding_connections(&self, version: Version) -> u32 {
+        self.instances
+            .iter()
+            .filter(|i| i.version == version && i.ready_at.is_some() && i.gone_at.is_none())
+            .count() as u32
+    }
+
     /// Instances that exist (paid for), including those draining.
     pub fn alive(&self) -> usize {
         self.live

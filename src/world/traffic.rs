@@ -91,18 +91,27 @@ pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
 /// random from a pool, so a user in a pool of `size` that took `failures`
 /// escapes with probability (1 − 1/size)^failures ≈ exp(−failures/size); the
 /// number hit is binomial over the pool (Poissonisation of the occupancy count).
+///
+/// Without stickiness the pool is every user. With sticky canary routing a
+/// user stays on one version: the canary's failures land only on the users
+/// hashed to it, the first `share` of the population, tracked in 1% buckets.
 #[derive(Debug, Clone, Default)]
 pub struct UserExposure {
     users: u64,
     /// Failures spread over every user (routing ignores who the user is).
     failures_spread: f64,
+    /// Failures per 1% bucket of users, for sticky routing.
+    failures_by_bucket: Vec<f64>,
 }
+
+const BUCKETS: usize = 100;
 
 impl UserExposure {
     pub fn new(users: u64) -> UserExposure {
         UserExposure {
             users,
             failures_spread: 0.0,
+            failures_by_bucket: Vec::new(),
         }
     }
 
@@ -110,12 +119,41 @@ impl UserExposure {
         self.failures_spread += failures as f64;
     }
 
+    /// Failures of a sticky canary holding the first `share` of users.
+    pub fn add_sticky_failures(&mut self, failures: u64, share: f64) {
+        if failures == 0 || share <= 0.0 {
+            return;
+        }
+        if self.failures_by_bucket.is_empty() {
+            self.failures_by_bucket = vec![0.0; BUCKETS];
+        }
+        let covered = (share.min(1.0) * BUCKETS as f64).max(1e-9);
+        for (k, bucket) in self.failures_by_bucket.iter_mut().enumerate() {
+            let part = (covered - k as f64).clamp(0.0, 1.0);
+            *bucket += failures as f64 * part / covered;
+        }
+    }
+
     pub fn draw_affected<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
         if self.users == 0 {
             return 0;
         }
-        let p_hit = -(-self.failures_spread / self.users as f64).exp_m1();
-        binomial(rng, self.users, p_hit)
+        let spread = self.failures_spread / self.users as f64;
+        if self.failures_by_bucket.is_empty() {
+            return binomial(rng, self.users, -(-spread).exp_m1());
+        }
+        let per_bucket = self.users as f64 / BUCKETS as f64;
+        self.failures_by_bucket
+            .iter()
+            .enumerate()
+            .map(|(k, f)| {
+                // Users of bucket k: split the population into 100 near-equal parts.
+                let size = ((k + 1) as f64 * per_bucket).round() as u64
+                    - (k as f64 * per_bucket).round() as u64;
+                let lambda = spread + if size > 0 { f / size as f64 } else { 0.0 };
+                binomial(rng, size, -(-lambda).exp_m1())
+            })
+            .sum()
     }
 }
 
@@ -123,6 +161,18 @@ impl UserExposure {
 mod tests {
     use super::*;
     use crate::engine::{Purpose, stream};
+
+    #[test]
+    fn a_sticky_canary_hits_only_its_users() {
+        let mut rng = stream(1, 0, Purpose::Traffic);
+        let mut sticky = UserExposure::new(100_000);
+        // A million failures on a 5% canary: its 5,000 users are all hit, nobody else.
+        sticky.add_sticky_failures(1_000_000, 0.05);
+        assert_eq!(sticky.draw_affected(&mut rng), 5_000);
+        let mut sprayed = UserExposure::new(100_000);
+        sprayed.add_failures(1_000_000);
+        assert!(sprayed.draw_affected(&mut rng) > 99_000);
+    }
 
     #[test]
     fn capacity_caps_served_and_the_rest_is_dropped() {
