@@ -258,6 +258,43 @@ fn negative_strategy_delay() {
 }
 
 #[test]
+fn negative_dns_ttl() {
+    let (text, line) = replace_line(
+        "name = \"blue-green\"",
+        "scale_down_delay_s",
+        "switch = \"dns\"\ndns = { ttl_s = -5 }",
+    );
+    // The replaced line holds the switch; the dns table is on the next one.
+    assert_rejected("negative-ttl", &text, "strategies[2].dns.ttl_s", line + 1);
+}
+
+#[test]
+fn long_lived_share_above_one() {
+    let (text, line) = insert_after("[traffic]", "users", "long_lived_share = 1.5");
+    assert_rejected("long-lived-share", &text, "traffic.long_lived_share", line);
+}
+
+#[test]
+fn mesh_steps_not_reaching_100() {
+    let (text, line) = replace_line(
+        "name = \"blue-green\"",
+        "scale_down_delay_s",
+        "switch = \"mesh\"\nsteps = [{ weight = 10, pause_s = 60 }, { weight = 50, pause_s = 60 }]",
+    );
+    assert_rejected("mesh-steps", &text, "strategies[2].steps", line + 1);
+}
+
+#[test]
+fn unknown_switch() {
+    let (text, line) = replace_line(
+        "name = \"blue-green\"",
+        "scale_down_delay_s",
+        "switch = \"carrier-pigeon\"",
+    );
+    assert_rejected("unknown-switch", &text, "strategies[2].switch", line);
+}
+
+#[test]
 fn zero_instances() {
     let (text, line) = replace_line("[service]", "instances", "instances = 0");
     assert_rejected("zero-instances", &text, "service.instances", line);
