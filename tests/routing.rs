@@ -4,7 +4,10 @@
 //! blue-green gradually.
 
 use cutover::engine::SimTime;
-use cutover::experiment::{self, Results, Settings};
+mod common;
+
+use common::{index, run};
+use cutover::experiment::{self, Settings};
 use cutover::outcome::Metric;
 use cutover::scenario::Scenario;
 use cutover::stats::quantile;
@@ -12,27 +15,6 @@ use cutover::strategies::{Counts, Route, Version};
 use cutover::world::dns::DnsParams;
 use cutover::world::router::{Router, Switch};
 use std::path::Path;
-
-fn run(file: &str, replications: u64) -> Results {
-    let scenario = Scenario::load(Some(Path::new(file))).expect("scenario loads");
-    experiment::run(
-        &scenario,
-        Settings {
-            replications,
-            seed: 42,
-            threads: 0,
-        },
-    )
-    .unwrap()
-}
-
-fn index(results: &Results, name: &str) -> usize {
-    results
-        .strategy_names
-        .iter()
-        .position(|n| n == name)
-        .expect("strategy exists")
-}
 
 /// Flavel, Mani, Maltz (IEEE LANMAN 2014), TTL 20 s: about 90% of requests
 /// reach the new answer within 60 s, about 2% are still on the old one after

@@ -1,31 +1,11 @@
 //! The lessons the scenario library teaches hold in the numbers: each claim is
 //! checked with the 95% confidence intervals of the two strategies apart.
 
-use cutover::experiment::{self, Results, Settings};
+mod common;
+
+use common::{index, run};
+use cutover::experiment::Results;
 use cutover::outcome::Metric;
-use cutover::scenario::Scenario;
-use std::path::Path;
-
-fn run(file: &str, replications: u64) -> Results {
-    let scenario = Scenario::load(Some(Path::new(file))).expect("scenario loads");
-    experiment::run(
-        &scenario,
-        Settings {
-            replications,
-            seed: 42,
-            threads: 0,
-        },
-    )
-    .unwrap()
-}
-
-fn index(results: &Results, name: &str) -> usize {
-    results
-        .strategy_names
-        .iter()
-        .position(|n| n == name)
-        .expect("strategy exists")
-}
 
 /// The 95% CI of `a`'s mean lies entirely above `b`'s.
 fn clearly_above(results: &Results, a: &str, b: &str, metric: Metric) -> (f64, f64) {
