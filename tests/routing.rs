@@ -7,7 +7,7 @@ use cutover::engine::SimTime;
 mod common;
 
 use common::{index, run};
-use cutover::experiment::{self, Settings};
+use cutover::experiment::{self, Results, Settings};
 use cutover::outcome::Metric;
 use cutover::scenario::Scenario;
 use cutover::stats::quantile;
@@ -189,4 +189,72 @@ scale_down_delay_s = 600
         );
         assert_eq!(o.get(Metric::Detected), Some(1.0));
     }
+}
+
+/// The same canary with and without sticky routing: the same failed requests
+/// (the routing of requests is identical), but with stickiness they land on
+/// the 5% of users hashed to the canary, so far fewer users are hit.
+#[test]
+fn a_sticky_canary_hurts_fewer_users_for_the_same_requests() {
+    let scenario_text = |sticky: bool| {
+        format!(
+            r#"
+name = "sticky"
+[service]
+instances = 10
+capacity_rps_per_instance = 1000
+[traffic]
+rate_rps = 200
+users = 20000
+[release]
+change_failure_rate = 1.0
+baseline_error_rate = 0.0
+[[release.defects]]
+class = "traffic-only"
+share = 1.0
+error_rate = 0.2
+[infra]
+startup_s = 30
+price_usd_per_hour = 0.1
+[monitoring]
+enabled = false
+judge = {{ kind = "consecutive", max_error_rate = 0.05, consecutive = 1 }}
+interval_s = 60
+watch_after_promotion_s = 0
+progress_deadline_s = 600
+[[strategies]]
+name = "canary"
+kind = "canary"
+router = "mesh"
+sticky = {sticky}
+steps = [ {{ weight = 5, pause_s = 1800 }}, {{ weight = 100, pause_s = 0 }} ]
+"#
+        )
+    };
+    let results = |sticky| {
+        let s = Scenario::parse(&scenario_text(sticky), Path::new("sticky.toml")).unwrap();
+        experiment::run(
+            &s,
+            Settings {
+                replications: 300,
+                seed: 9,
+                threads: 0,
+            },
+        )
+        .unwrap()
+    };
+    let (sticky, sprayed) = (results(true), results(false));
+    assert_eq!(
+        sticky.values(0, Metric::FailedRequests),
+        sprayed.values(0, Metric::FailedRequests),
+        "stickiness moves users, not requests"
+    );
+    let users = |r: &Results| r.summary(0, Metric::UsersAffected).unwrap();
+    let (u_sticky, u_sprayed) = (users(&sticky), users(&sprayed));
+    assert!(
+        u_sticky.ci95_high < u_sprayed.ci95_low,
+        "sticky {:.0} users should be far below sprayed {:.0}",
+        u_sticky.mean,
+        u_sprayed.mean
+    );
 }
