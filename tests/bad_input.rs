@@ -261,16 +261,18 @@ fn negative_strategy_delay() {
 fn negative_dns_ttl() {
     let (text, line) = replace_line(
         "name = \"blue-green\"",
-        "scale_down_delay_s",
+        "switch",
         "switch = \"dns\"\ndns = { ttl_s = -5 }",
     );
+    let text = without_line(&text, "name = \"blue-green\"", "propagation_s");
+    let text = without_line(&text, "name = \"blue-green\"", "deregistration_delay_s");
     // The replaced line holds the switch; the dns table is on the next one.
     assert_rejected("negative-ttl", &text, "strategies[2].dns.ttl_s", line + 1);
 }
 
 #[test]
 fn long_lived_share_above_one() {
-    let (text, line) = insert_after("[traffic]", "users", "long_lived_share = 1.5");
+    let (text, line) = replace_line("[traffic]", "long_lived_share", "long_lived_share = 1.5");
     assert_rejected("long-lived-share", &text, "traffic.long_lived_share", line);
 }
 
@@ -278,9 +280,10 @@ fn long_lived_share_above_one() {
 fn mesh_steps_not_reaching_100() {
     let (text, line) = replace_line(
         "name = \"blue-green\"",
-        "scale_down_delay_s",
+        "switch",
         "switch = \"mesh\"\nsteps = [{ weight = 10, pause_s = 60 }, { weight = 50, pause_s = 60 }]",
     );
+    let text = without_line(&text, "name = \"blue-green\"", "deregistration_delay_s");
     assert_rejected("mesh-steps", &text, "strategies[2].steps", line + 1);
 }
 
@@ -288,10 +291,23 @@ fn mesh_steps_not_reaching_100() {
 fn unknown_switch() {
     let (text, line) = replace_line(
         "name = \"blue-green\"",
-        "scale_down_delay_s",
+        "switch",
         "switch = \"carrier-pigeon\"",
     );
     assert_rejected("unknown-switch", &text, "strategies[2].switch", line);
+}
+
+/// `text` without the first line after `anchor` that starts with `starts_with`
+/// (the line sits after the one the test changed, so that line's number holds).
+fn without_line(text: &str, anchor: &str, starts_with: &str) -> String {
+    let line = find_line(text, anchor, starts_with);
+    text.lines()
+        .enumerate()
+        .filter(|(i, _)| i + 1 != line)
+        .map(|(_, l)| l)
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
 
 #[test]

@@ -443,10 +443,15 @@ impl<'a> KeyReader<'a> {
     pub fn finish(&self, kind: &str, known: &[&str]) -> Result<()> {
         match self.table.keys().next() {
             None => Ok(()),
+            // A key of the kind that the chosen switch or router does not read.
+            Some(k) if known.contains(&k.as_str()) => Err(self.validator.error(
+                &self.path(k),
+                format!("does not apply to this {kind} strategy's switch or router; remove it"),
+            )),
             Some(k) => Err(self.validator.error(
                 &self.path(k),
                 format!(
-                    "unknown key for a {kind} strategy; its keys are: name, kind, {}",
+                    "unknown key for a {kind} strategy; its keys are: name, kind, judge, {}",
                     known.join(", ")
                 ),
             )),
