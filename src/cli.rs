@@ -22,6 +22,24 @@ pub enum Command {
     Trace(TraceArgs),
     /// How many requests, and how long, a canary needs to detect a worse error rate.
     CanarySize(CanarySizeArgs),
+    /// Recommend the strategy with the lowest expected total monthly cost
+    /// (infrastructure plus incidents), with the ranking and why.
+    Recommend(RecommendArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    /// Scenario file (TOML); the embedded default scenario when omitted.
+    pub scenario: Option<PathBuf>,
+    /// Releases to simulate per strategy.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub replications: u64,
+    /// Seed of every random stream (and of the monthly resampling).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Worker threads (0: one per core). Output does not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
 }
 
 #[derive(Debug, Args)]
@@ -59,7 +77,7 @@ pub struct CompareArgs {
     /// Worker threads (0: one per core). Output does not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Folder for summary.csv, replications.csv, the plots and report.html.
+    /// Folder for summary.csv, replications.csv, monthly.csv, the plots and report.html.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
     /// Write only the CSV files: no plots and no report.html.

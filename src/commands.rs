@@ -1,12 +1,14 @@
 //! What each subcommand does, from parsed flags to printed and written results.
 
-use crate::cli::{CompareArgs, TraceArgs};
+use crate::cli::{CompareArgs, RecommendArgs, TraceArgs};
 use crate::error::{Error, Result};
 use crate::experiment::{self, Settings};
 use crate::export;
+use crate::monthly;
 use crate::outcome::Metric;
+use crate::recommend;
 use crate::release::Release;
-use crate::scenario::Scenario;
+use crate::scenario::{DuplicateMode, Scenario};
 use crate::simulation::Simulation;
 use crate::trace;
 
@@ -20,12 +22,16 @@ pub fn compare(args: &CompareArgs) -> Result<String> {
     let results = experiment::run(&scenario, settings)?;
     let summary = export::csv::summary(&results)?;
     let replications = export::csv::replications(&results)?;
+    let monthly_rows = monthly::rows(&scenario, &results);
+    let monthly = export::csv::monthly(&monthly_rows)?;
     let mut written = vec![
         args.out.join("summary.csv"),
         args.out.join("replications.csv"),
+        args.out.join("monthly.csv"),
     ];
     export::write_file(&written[0], &summary)?;
     export::write_file(&written[1], &replications)?;
+    export::write_file(&written[2], &monthly)?;
     if !args.no_plots {
         written.extend(export::write_plots_and_report(
             &args.out, &scenario, &results,
@@ -53,14 +59,58 @@ pub fn compare(args: &CompareArgs) -> Result<String> {
         .map(|p| format!("  {}\n", p.display()))
         .collect::<String>();
     Ok(format!(
-        "scenario: {} — {} releases per strategy ({} defective), seed {}\n\n{}\nwrote\n{}{}",
+        "scenario: {} — {} releases per strategy ({} defective), seed {}\n\n{}\n{}\n{}\nwrote\n{}{}",
         scenario.name,
         args.replications,
         defective,
         args.seed,
         export::table::render(&results),
+        month_heading(&scenario),
+        export::table::monthly(&monthly_rows),
         files,
         timeline,
+    ))
+}
+
+/// The line above the monthly table: what a month holds and how a second
+/// environment is paid for.
+fn month_heading(scenario: &Scenario) -> String {
+    let mode = match scenario.infra.duplicate_mode {
+        DuplicateMode::OnDemand => "on-demand (a second environment is paid only while it exists)",
+        DuplicateMode::Permanent => "permanent (a standing second environment is paid all month)",
+    };
+    format!(
+        "per month: {} deploys; duplicate_mode {mode}",
+        export::number(scenario.cost.deploys_per_month)
+    )
+}
+
+/// `cutover recommend`: run the experiment, rank the strategies by expected
+/// total monthly cost, and say why the first one wins.
+pub fn recommend(args: &RecommendArgs) -> Result<String> {
+    let scenario = Scenario::load(args.scenario.as_deref())?;
+    let settings = Settings {
+        replications: args.replications,
+        seed: args.seed,
+        threads: args.threads,
+    };
+    let results = experiment::run(&scenario, settings)?;
+    let ranked = recommend::rank(&monthly::rows(&scenario, &results));
+    let Some(winner) = ranked.first() else {
+        return Err(Error::Internal("a scenario without strategies".into()));
+    };
+    let why = recommend::rationale(&ranked)
+        .iter()
+        .map(|l| format!("  {l}\n"))
+        .collect::<String>();
+    Ok(format!(
+        "recommended: {}\n\nscenario: {} — {} releases per strategy, seed {}\n{}\n\n{}\nwhy:\n{why}",
+        winner.strategy,
+        scenario.name,
+        args.replications,
+        args.seed,
+        month_heading(&scenario),
+        export::table::monthly(&ranked),
     ))
 }
 

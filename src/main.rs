@@ -11,6 +11,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Compare(args) => commands::compare(args),
         Command::Trace(args) => commands::trace(args),
+        Command::Recommend(args) => commands::recommend(args),
         Command::CanarySize(a) => cutover::sizing_check::report(
             a.baseline_error,
             a.detect_error,

@@ -1,10 +1,12 @@
-//! Tidy CSV: summary.csv (one row per strategy and metric) and
-//! replications.csv (one row per replication and strategy, metrics as columns).
+//! Tidy CSV: summary.csv (one row per strategy and metric),
+//! replications.csv (one row per replication and strategy, metrics as columns)
+//! and monthly.csv (one row per strategy: the monthly view).
 //! Units are in the column names; a metric that does not apply is an empty cell.
 
 use super::number;
 use crate::error::{Error, Result};
 use crate::experiment::Results;
+use crate::monthly::MonthlyRow;
 use crate::outcome::Metric;
 
 pub const SUMMARY_HEADER: [&str; 12] = [
@@ -80,6 +82,37 @@ pub fn replications(results: &Results) -> Result<Vec<u8>> {
             );
             w.write_record(&rec).map_err(csv_error)?;
         }
+    }
+    w.into_inner().map_err(csv_error)
+}
+
+/// Header of monthly.csv: one row per strategy, units in the names.
+pub const MONTHLY_HEADER: [&str; 7] = [
+    "strategy",
+    "monthly_infra_usd",
+    "monthly_failed_requests",
+    "monthly_incident_cost_usd",
+    "monthly_incident_cost_p95_usd",
+    "expected_total_monthly_usd",
+    "deploys_per_month",
+];
+
+/// monthly.csv: the monthly view of every strategy (see `crate::monthly`).
+pub fn monthly(rows: &[MonthlyRow]) -> Result<Vec<u8>> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    w.write_record(MONTHLY_HEADER).map_err(csv_error)?;
+    for r in rows {
+        let nums = [
+            r.monthly_infra_usd,
+            r.monthly_failed_requests,
+            r.monthly_incident_cost_usd,
+            r.monthly_incident_cost_p95_usd,
+            r.expected_total_monthly_usd,
+            r.deploys_per_month,
+        ];
+        let mut rec = vec![r.strategy.clone()];
+        rec.extend(nums.iter().map(|&v| number(v)));
+        w.write_record(&rec).map_err(csv_error)?;
     }
     w.into_inner().map_err(csv_error)
 }

@@ -2,6 +2,7 @@
 //! with their 95% confidence interval, and the tails that matter.
 
 use crate::experiment::Results;
+use crate::monthly::MonthlyRow;
 use crate::outcome::Metric;
 use crate::stats::Summary;
 
@@ -116,9 +117,96 @@ pub fn rows(results: &Results) -> Vec<Vec<String>> {
 /// Renders the table with aligned columns.
 pub fn render(results: &Results) -> String {
     let header: Vec<String> = COLUMNS.iter().map(|(h, _)| h.to_string()).collect();
-    let body = rows(results);
+    aligned(&header, &rows(results))
+}
+
+/// Columns of the monthly table (`cutover recommend`, and `compare` under its
+/// main table), with what each means.
+pub const MONTHLY_COLUMNS: &[(&str, &str)] = &[
+    ("strategy", "the strategy's name in the scenario"),
+    (
+        "infra $/month",
+        "monthly_infra_usd: every instance all month, plus deploys × mean extra_cost_usd (or a standing second environment)",
+    ),
+    (
+        "incident $/month (expected)",
+        "monthly_incident_cost_usd: deploys × mean incident_cost_usd",
+    ),
+    (
+        "incident p95 $/month",
+        "monthly_incident_cost_p95_usd: a bad month, the 95th percentile of resampled months",
+    ),
+    (
+        "total $/month",
+        "expected_total_monthly_usd: infrastructure plus expected incident cost",
+    ),
+    (
+        "rollback s mean",
+        "mean rollback_time_s over releases that were rolled back",
+    ),
+    (
+        "failed req/month",
+        "monthly_failed_requests: deploys × mean failed_requests",
+    ),
+];
+
+/// The monthly view, one row per strategy in the order given.
+pub fn monthly(rows: &[MonthlyRow]) -> String {
+    let header: Vec<String> = MONTHLY_COLUMNS.iter().map(|(h, _)| h.to_string()).collect();
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.strategy.clone(),
+                dollars(r.monthly_infra_usd),
+                dollars(r.monthly_incident_cost_usd),
+                dollars(r.monthly_incident_cost_p95_usd),
+                dollars(r.expected_total_monthly_usd),
+                r.rollback_time_s_mean.map_or("-".into(), human),
+                count(r.monthly_failed_requests),
+            ]
+        })
+        .collect();
+    aligned(&header, &body)
+}
+
+/// Money in a table: dollars and cents with thousands separators, so the
+/// few cents a strategy adds to a month's infrastructure still show.
+pub fn dollars(usd: f64) -> String {
+    if !usd.is_finite() {
+        return "-".into();
+    }
+    let cents = (usd.abs() * 100.0).round() as u64;
+    let digits = (cents / 100).to_string();
+    let mut whole = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            whole.push(',');
+        }
+        whole.push(c);
+    }
+    let sign = if usd < 0.0 && cents > 0 { "-" } else { "" };
+    format!("{sign}{whole}.{:02}", cents % 100)
+}
+
+/// A mean count (requests a month): whole numbers from 10 up, with thousands
+/// separators; one decimal below, where the fraction still says something.
+pub fn count(v: f64) -> String {
+    if v.abs() >= 1000.0 {
+        human(v)
+    } else if v.abs() >= 10.0 {
+        format!("{v:.0}")
+    } else if v == 0.0 {
+        "0".into()
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// Aligns a header and rows into columns: the first left-aligned, numbers right-aligned.
+fn aligned(header: &[String], body: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in &body {
+    for row in body {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -139,7 +227,7 @@ pub fn render(results: &Results) -> String {
             .collect::<Vec<_>>()
             .join("  ")
     };
-    let mut out = line(&header);
+    let mut out = line(header);
     out.push('\n');
     out.push_str(
         &widths
@@ -149,9 +237,30 @@ pub fn render(results: &Results) -> String {
             .join("  "),
     );
     out.push('\n');
-    for row in &body {
+    for row in body {
         out.push_str(&line(row));
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollars_keep_cents_and_group_thousands() {
+        assert_eq!(dollars(700.977), "700.98");
+        assert_eq!(dollars(1234567.891), "1,234,567.89");
+        assert_eq!(dollars(0.004), "0.00");
+        assert_eq!(dollars(-12.5), "-12.50");
+    }
+
+    #[test]
+    fn counts_are_whole_from_ten_up() {
+        assert_eq!(count(80.0), "80");
+        assert_eq!(count(12_345.6), "12,346");
+        assert_eq!(count(2.54), "2.5");
+        assert_eq!(count(0.0), "0");
+    }
 }

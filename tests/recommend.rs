@@ -1,0 +1,150 @@
+//! `cutover recommend` as a user runs it: the recommendation follows its
+//! inputs (a low-risk internal tool gets rolling, a revenue-critical checkout
+//! gets blue-green or canary), the first line names the winner, the ranking
+//! is by expected total monthly cost, and the rationale speaks in dollars.
+
+use std::process::{Command, Output};
+
+fn recommend(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .arg("recommend")
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// stdout of a successful run.
+fn stdout_of(args: &[&str]) -> String {
+    let out = recommend(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "cutover recommend {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+fn scenario(name: &str) -> String {
+    format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The ranked rows: (strategy, total $/month), read from under the table's rule line.
+fn ranking(text: &str) -> Vec<(String, f64)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("strategy") && l.contains("total $/month"))
+        .expect("a ranking table");
+    let columns: Vec<&str> = lines[header]
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let total = columns.iter().position(|c| *c == "total $/month").unwrap();
+    lines[header + 2..]
+        .iter()
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            let usd = cells[total]
+                .replace(',', "")
+                .parse()
+                .expect("a dollar amount");
+            (cells[0].to_string(), usd)
+        })
+        .collect()
+}
+
+#[test]
+fn an_internal_tool_gets_rolling() {
+    let text = stdout_of(&[&scenario("internal-tool")]);
+    assert_eq!(text.lines().next(), Some("recommended: rolling"), "{text}");
+}
+
+#[test]
+fn a_checkout_gets_blue_green_or_canary() {
+    let text = stdout_of(&[&scenario("checkout")]);
+    let first = text.lines().next().unwrap_or_default();
+    assert!(
+        first == "recommended: blue-green" || first == "recommended: canary",
+        "{text}"
+    );
+}
+
+#[test]
+fn the_ranking_is_by_expected_total_and_the_rationale_speaks_in_dollars() {
+    let text = stdout_of(&[&scenario("checkout")]);
+    for column in [
+        "infra $/month",
+        "incident $/month (expected)",
+        "incident p95 $/month",
+        "total $/month",
+        "rollback s mean",
+        "failed req/month",
+    ] {
+        assert!(text.contains(column), "no column {column:?}:\n{text}");
+    }
+    let rows = ranking(&text);
+    let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["blue-green", "canary", "in-place", "rolling"]);
+    assert!(
+        rows.windows(2).all(|w| w[0].1 <= w[1].1),
+        "not ranked by total: {rows:?}"
+    );
+    assert_eq!(
+        text.lines().next(),
+        Some(format!("recommended: {}", rows[0].0).as_str())
+    );
+    let runner_up = format!(
+        "Against {} (the runner-up): {} costs $",
+        rows[1].0, rows[0].0
+    );
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with(&runner_up))
+        .unwrap_or_else(|| panic!("no rationale line starting {runner_up:?}:\n{text}"));
+    assert!(
+        line.contains("in expected incident cost") && line.matches('$').count() >= 2,
+        "{line}"
+    );
+}
+
+#[test]
+fn pre_cloud_names_the_standing_second_environment() {
+    let text = stdout_of(&[&scenario("pre-cloud"), "--replications", "300"]);
+    assert!(
+        text.contains("blue-green pays for a standing second environment"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_output_does_not_depend_on_the_thread_count() {
+    let args = |t: &'static str| {
+        [
+            scenario("checkout"),
+            "--replications".into(),
+            "300".into(),
+            "--threads".into(),
+            t.into(),
+        ]
+    };
+    let one = stdout_of(&args("1").iter().map(String::as_str).collect::<Vec<_>>());
+    let two = stdout_of(&args("2").iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(one, two);
+}
+
+#[test]
+fn a_missing_scenario_is_bad_input() {
+    let out = recommend(&["no-such-scenario.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: no-such-scenario.toml"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
