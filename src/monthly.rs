@@ -67,9 +67,8 @@ pub fn base_monthly_usd(scenario: &Scenario) -> f64 {
 }
 
 /// Whether a strategy needs a whole second environment beside production.
-/// Decided by kind for now; a `StrategyConfig` method would let each kind say so.
 pub fn needs_duplicate_environment(spec: &StrategySpec) -> bool {
-    spec.config.kind() == "blue-green"
+    spec.config.needs_duplicate_environment()
 }
 
 /// The monthly view of every strategy, in the scenario's order.

@@ -167,8 +167,6 @@ fn instance_hours_equal_the_hand_computed_windows_exactly() {
 }
 
 #[test]
-#[ignore = "fails until Simulation::run logs the route at t = 0: the state split \
-            misses every second before the first event (serving 0–30 s here)"]
 fn state_hours_add_up_to_the_hand_computed_windows() {
     let results = run(&deterministic("on-demand"), 20);
     for (name, seconds) in WINDOW_INSTANCE_S {

@@ -208,6 +208,8 @@ impl<'a> Simulation<'a> {
     pub fn run(&mut self) -> Outcome {
         self.note("deployment starts");
         self.observe(Observation::Start);
+        // The routing at t = 0 starts the log that cost states are split by.
+        self.log_routing();
         if self.judge.is_some() {
             self.queue
                 .schedule(self.scenario.monitoring.interval, Event::MonitorTick);

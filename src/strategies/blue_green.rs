@@ -103,6 +103,9 @@ impl StrategyConfig for BlueGreenConfig {
     fn drain(&self, platform: SimTime) -> SimTime {
         self.switch.deregistration_delay.unwrap_or(platform)
     }
+    fn needs_duplicate_environment(&self) -> bool {
+        true
+    }
     fn settle(&self) -> (f64, Option<SimTime>) {
         (self.switch.teardown_below, self.switch.max_wait)
     }

@@ -149,6 +149,11 @@ pub trait StrategyConfig: fmt::Debug + Send + Sync {
     fn drain(&self, platform: SimTime) -> SimTime {
         platform
     }
+    /// Whether the strategy runs a full second environment (paid all month
+    /// under `duplicate_mode = "permanent"`).
+    fn needs_duplicate_environment(&self) -> bool {
+        false
+    }
     /// Whether a user stays on one version while traffic is split.
     fn sticky(&self) -> bool {
         false
