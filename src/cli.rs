@@ -27,19 +27,27 @@ pub enum Command {
     Recommend(RecommendArgs),
 }
 
+/// What every experiment takes: the scenario, how many releases, the seed, the threads.
 #[derive(Debug, Args)]
-pub struct RecommendArgs {
+pub struct RunArgs {
     /// Scenario file (TOML); the embedded default scenario when omitted.
     pub scenario: Option<PathBuf>,
     /// Releases to simulate per strategy.
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub replications: u64,
-    /// Seed of every random stream (and of the monthly resampling).
+    /// Seed of every random stream (and of the monthly resampling); the same
+    /// seed gives the same output.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Worker threads (0: one per core). Output does not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -66,17 +74,8 @@ pub struct CanarySizeArgs {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// Scenario file (TOML); the embedded default scenario when omitted.
-    pub scenario: Option<PathBuf>,
-    /// Releases to simulate per strategy.
-    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
-    pub replications: u64,
-    /// Seed of every random stream; the same seed gives the same output.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Worker threads (0: one per core). Output does not depend on it.
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Folder for summary.csv, replications.csv, monthly.csv, the plots and report.html.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,

@@ -1,8 +1,8 @@
 //! What each subcommand does, from parsed flags to printed and written results.
 
-use crate::cli::{CompareArgs, RecommendArgs, TraceArgs};
+use crate::cli::{CompareArgs, RecommendArgs, RunArgs, TraceArgs};
 use crate::error::{Error, Result};
-use crate::experiment::{self, Settings};
+use crate::experiment::{self, Results, Settings};
 use crate::export;
 use crate::monthly;
 use crate::outcome::Metric;
@@ -12,14 +12,21 @@ use crate::scenario::{DuplicateMode, Scenario};
 use crate::simulation::Simulation;
 use crate::trace;
 
-pub fn compare(args: &CompareArgs) -> Result<String> {
-    let scenario = Scenario::load(args.scenario.as_deref())?;
+/// Loads the scenario and runs the experiment the flags ask for.
+fn run_experiment(run: &RunArgs) -> Result<(Scenario, Results)> {
+    let scenario = Scenario::load(run.scenario.as_deref())?;
     let settings = Settings {
-        replications: args.replications,
-        seed: args.seed,
-        threads: args.threads,
+        replications: run.replications,
+        seed: run.seed,
+        threads: run.threads,
     };
     let results = experiment::run(&scenario, settings)?;
+    Ok((scenario, results))
+}
+
+pub fn compare(args: &CompareArgs) -> Result<String> {
+    let (scenario, results) = run_experiment(&args.run)?;
+    let run = &args.run;
     let summary = export::csv::summary(&results)?;
     let replications = export::csv::replications(&results)?;
     let monthly_rows = monthly::rows(&scenario, &results);
@@ -46,11 +53,11 @@ pub fn compare(args: &CompareArgs) -> Result<String> {
         Some(r) if !args.no_plots => format!(
             "timeline.png shows replication {r}; narrate it with \
              `cutover trace {}--strategy NAME --seed {} --replication {r}`\n",
-            args.scenario
+            run.scenario
                 .as_ref()
                 .map(|p| format!("{} ", p.display()))
                 .unwrap_or_default(),
-            args.seed
+            run.seed
         ),
         _ => String::new(),
     };
@@ -61,9 +68,9 @@ pub fn compare(args: &CompareArgs) -> Result<String> {
     Ok(format!(
         "scenario: {} — {} releases per strategy ({} defective), seed {}\n\n{}\n{}\n{}\nwrote\n{}{}",
         scenario.name,
-        args.replications,
+        run.replications,
         defective,
-        args.seed,
+        run.seed,
         export::table::render(&results),
         month_heading(&scenario),
         export::table::monthly(&monthly_rows),
@@ -88,13 +95,7 @@ fn month_heading(scenario: &Scenario) -> String {
 /// `cutover recommend`: run the experiment, rank the strategies by expected
 /// total monthly cost, and say why the first one wins.
 pub fn recommend(args: &RecommendArgs) -> Result<String> {
-    let scenario = Scenario::load(args.scenario.as_deref())?;
-    let settings = Settings {
-        replications: args.replications,
-        seed: args.seed,
-        threads: args.threads,
-    };
-    let results = experiment::run(&scenario, settings)?;
+    let (scenario, results) = run_experiment(&args.run)?;
     let ranked = recommend::rank(&monthly::rows(&scenario, &results));
     let Some(winner) = ranked.first() else {
         return Err(Error::Internal("a scenario without strategies".into()));
@@ -107,8 +108,8 @@ pub fn recommend(args: &RecommendArgs) -> Result<String> {
         "recommended: {}\n\nscenario: {} — {} releases per strategy, seed {}\n{}\n\n{}\nwhy:\n{why}",
         winner.strategy,
         scenario.name,
-        args.replications,
-        args.seed,
+        args.run.replications,
+        args.run.seed,
         month_heading(&scenario),
         export::table::monthly(&ranked),
     ))
