@@ -1,7 +1,7 @@
 //! The same seed gives the same bytes in every output file whatever the
-//! thread count; another seed
-//! gives other bytes; the CSV files have the documented shape, and a metric
-//! that does not apply is an empty cell, never a zero.
+//! thread count; another seed gives other bytes; the CSV files have the
+//! documented shape, and a metric that does not apply is an empty cell, never
+//! a zero.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
