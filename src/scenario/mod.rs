@@ -225,6 +225,9 @@ pub struct Monitoring {
     pub rollback: RollbackBy,
     /// Time from the page to the person deciding to roll back.
     pub human_response_s: Spread,
+    /// Probability that an interval's metric query fails (the monitoring
+    /// backend does not answer), leaving the judge without a measurement.
+    pub query_failure_rate: f64,
     pub watch_after_promotion: SimTime,
     pub progress_deadline: SimTime,
 }

@@ -99,6 +99,7 @@ pub struct RawMonitoring {
     pub judge: toml::Value,
     pub rollback: Option<String>,
     pub human_response_s: Option<RawSpread>,
+    pub query_failure_rate: Option<f64>,
     pub watch_after_promotion_s: f64,
     pub progress_deadline_s: f64,
 }

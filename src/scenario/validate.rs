@@ -205,6 +205,10 @@ impl Validator {
                     p95: 1800.0,
                 },
             },
+            query_failure_rate: self.probability(
+                "monitoring.query_failure_rate",
+                m.query_failure_rate.unwrap_or(0.0),
+            )?,
             watch_after_promotion: self.duration_s(
                 "monitoring.watch_after_promotion_s",
                 m.watch_after_promotion_s,

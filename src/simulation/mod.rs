@@ -20,6 +20,7 @@ use crate::world::judge::{IntervalCounts, JudgeState, Verdict};
 use crate::world::router::Router;
 use crate::world::sessions::Sessions;
 use crate::world::traffic::UserExposure;
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 /// No deployment is simulated past this; one still running is `stuck`.
@@ -92,6 +93,7 @@ pub struct Simulation<'a> {
     users: UserExposure,
     judge: Option<JudgeState>,
     human_rng: ChaCha8Rng,
+    monitor_rng: ChaCha8Rng,
     paged: bool,
     interval: IntervalCounts,
     /// Traffic has been drawn up to here.
@@ -153,6 +155,7 @@ impl<'a> Simulation<'a> {
                 .then(|| JudgeState::new(strategy.judge.unwrap_or(m.judge)).ok())
                 .flatten(),
             human_rng: stream(seed, replication, Purpose::Human),
+            monitor_rng: stream(seed, replication, Purpose::Monitor),
             paged: false,
             interval: IntervalCounts::default(),
             accounted_to: SimTime::ZERO,
@@ -420,19 +423,32 @@ impl<'a> Simulation<'a> {
         if !self.observing {
             return;
         }
+        // One draw per tick, used or not, so the stream stays aligned.
+        let query_failed =
+            self.monitor_rng.random::<f64>() < self.scenario.monitoring.query_failure_rate;
+        if query_failed {
+            self.note("metric query failed: no measurement this interval");
+        }
         if self.decision.is_none()
             && !self.paged
             && let Some(judge) = self.judge.as_mut()
-            && judge.observe(&counts) == Verdict::Failed
+            && (if query_failed {
+                judge.observe_query_error()
+            } else {
+                judge.observe(&counts)
+            }) == Verdict::Failed
         {
             let rate = counts.canary_errors as f64 / counts.canary_requests.max(1) as f64;
-            self.mark(
-                &format!(
+            let why = if query_failed {
+                "analysis failed: metric queries kept failing (too many errors in a row)"
+                    .to_string()
+            } else {
+                format!(
                     "analysis failed: new version error rate {:.2}% this interval",
                     rate * 100.0
-                ),
-                Moment::Detected,
-            );
+                )
+            };
+            self.mark(&why, Moment::Detected);
             match self.scenario.monitoring.rollback {
                 RollbackBy::Automatic => self.decide_rollback(DecisionReason::Monitor),
                 RollbackBy::Manual => {

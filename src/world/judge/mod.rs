@@ -174,6 +174,11 @@ pub enum CompareMode {
     FixedHorizon,
 }
 
+fn default_consecutive_error_limit() -> u32 {
+    // argo-rollouts utils/defaults: DefaultConsecutiveErrorLimit = 4.
+    4
+}
+
 fn default_flagger_threshold() -> u32 {
     // pkg/apis/flagger/v1beta1/canary.go GetAnalysisThreshold: 1 when unset.
     1
@@ -243,6 +248,11 @@ pub enum JudgeSpec {
         failure_limit: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         count: Option<u32>,
+        /// Metric queries that error in a row before the analysis errors and
+        /// the rollout aborts (Argo consecutiveErrorLimit, default 4). Errors
+        /// are query failures, not failed measurements.
+        #[serde(default = "default_consecutive_error_limit")]
+        consecutive_error_limit: u32,
     },
     /// Flagger: each interval is a check that fails when the canary error rate
     /// exceeds `max_error_rate`; rollback when failed checks (cumulative)
@@ -413,6 +423,7 @@ impl JudgeSpec {
                 max_error_rate,
                 failure_limit,
                 count,
+                ..
             } => {
                 let q = threshold_fail_prob(lc, p, max_error_rate)?;
                 // Every interval is one measurement (inconclusive ones

@@ -12,6 +12,8 @@ pub(super) enum Inner {
         measurements: u32,
         /// current run of consecutive failed intervals
         run: u32,
+        /// metric queries that errored in a row (Argo ConsecutiveError)
+        errors_in_a_row: u32,
     },
     Compare {
         canary_requests: u64,
@@ -63,6 +65,7 @@ impl JudgeState {
                     failed: 0,
                     measurements: 0,
                     run: 0,
+                    errors_in_a_row: 0,
                 }
             }
             JudgeSpec::Compare { .. } => Inner::Compare {
@@ -122,6 +125,53 @@ impl JudgeState {
             .nominal_false_alarm_rate(intervals, baseline_error_rate, requests_per_interval)
     }
 
+    /// The interval's metric query failed (the monitoring backend did not
+    /// answer), so there is no measurement. Argo counts it towards
+    /// consecutiveErrorLimit and errors the analysis past it, which aborts the
+    /// rollout; Flagger counts a failed query as a failed check; the other
+    /// judges have nothing to judge.
+    pub fn observe_query_error(&mut self) -> Verdict {
+        self.intervals = self.intervals.saturating_add(1);
+        if self.failed {
+            return Verdict::Failed;
+        }
+        let verdict = match (&self.spec, &mut self.inner) {
+            (
+                JudgeSpec::Argo {
+                    consecutive_error_limit,
+                    ..
+                },
+                Inner::Threshold {
+                    errors_in_a_row, ..
+                },
+            ) => {
+                *errors_in_a_row = errors_in_a_row.saturating_add(1);
+                if *errors_in_a_row > *consecutive_error_limit {
+                    Verdict::Failed
+                } else {
+                    Verdict::Inconclusive
+                }
+            }
+            (JudgeSpec::Flagger { threshold, .. }, Inner::Threshold { failed, .. }) => {
+                *failed = failed.saturating_add(1);
+                if *failed >= (*threshold).max(1) {
+                    Verdict::Failed
+                } else {
+                    Verdict::Healthy
+                }
+            }
+            (JudgeSpec::Consecutive { .. }, Inner::Threshold { run, .. }) => {
+                *run = 0;
+                Verdict::Inconclusive
+            }
+            _ => Verdict::Inconclusive,
+        };
+        if verdict == Verdict::Failed {
+            self.failed = true;
+        }
+        verdict
+    }
+
     /// Feeds one interval's counts and returns the verdict after it.
     /// Errors above requests are clamped to requests (a simulator bug should
     /// not turn into NaN); counts saturate instead of overflowing.
@@ -140,13 +190,17 @@ impl JudgeState {
                     max_error_rate,
                     failure_limit,
                     count,
+                    ..
                 },
                 Inner::Threshold {
                     failed,
                     measurements,
+                    errors_in_a_row,
                     ..
                 },
             ) => {
+                // A measurement that returns a value ends a run of query errors.
+                *errors_in_a_row = 0;
                 if count.is_some_and(|n| *measurements >= n) {
                     // Argo: Count reached -> metric Successful, no more
                     // measurements.

@@ -34,6 +34,7 @@ fn argo(limit: u32) -> JudgeState {
         max_error_rate: 0.02,
         failure_limit: limit,
         count: None,
+        consecutive_error_limit: 4,
     }
     .start()
     .unwrap()
@@ -74,6 +75,7 @@ fn argo_count_completes_analysis_and_inconclusive_counts_toward_it() {
         max_error_rate: 0.02,
         failure_limit: 0,
         count: Some(3),
+        consecutive_error_limit: 4,
     }
     .start()
     .unwrap();
@@ -88,6 +90,7 @@ fn no_traffic_is_inconclusive_for_every_judge() {
             max_error_rate: 0.0,
             failure_limit: 0,
             count: None,
+            consecutive_error_limit: 4,
         },
         JudgeSpec::Flagger {
             max_error_rate: 0.0,
@@ -306,6 +309,7 @@ fn validation_names_the_field() {
         max_error_rate: 1.5,
         failure_limit: 0,
         count: None,
+        consecutive_error_limit: 4,
     }
     .validate()
     .unwrap_err();
@@ -416,6 +420,7 @@ fn nominal_closed_forms() {
         max_error_rate: 0.02,
         failure_limit: 0,
         count: None,
+        consecutive_error_limit: 4,
     };
     let q = threshold_fail_prob(500.0, 0.01, 0.02).unwrap();
     let got = argo0.nominal_false_alarm_rate(10, 0.01, 500.0).unwrap();
@@ -425,6 +430,7 @@ fn nominal_closed_forms() {
         max_error_rate: 0.02,
         failure_limit: 0,
         count: Some(4),
+        consecutive_error_limit: 4,
     };
     let got = argo_c.nominal_false_alarm_rate(10, 0.01, 500.0).unwrap();
     assert!((got - (1.0 - (1.0 - q).powi(4))).abs() < 1e-12);
@@ -556,6 +562,7 @@ fn monte_carlo_matches_nominal_false_alarm_rates() {
                 max_error_rate: 0.1,
                 failure_limit: 1,
                 count: None,
+                consecutive_error_limit: 4,
             },
             8,
             0.05,
@@ -660,6 +667,7 @@ fn no_panics_on_hostile_input() {
             max_error_rate: 0.0,
             failure_limit: u32::MAX,
             count: Some(0),
+            consecutive_error_limit: 4,
         },
         JudgeSpec::Flagger {
             max_error_rate: 1.0,
@@ -709,4 +717,47 @@ fn no_panics_on_hostile_input() {
     assert!(normal_quantile(2.0).is_nan());
     let _ = two_proportion_z(u64::MAX, u64::MAX, 0, u64::MAX);
     let _ = mann_whitney_u_p_value(&[f64::INFINITY, 1.0], &[f64::NEG_INFINITY]);
+}
+
+#[test]
+fn argo_errors_the_analysis_after_consecutive_error_limit_query_errors() {
+    let mut j = JudgeSpec::Argo {
+        max_error_rate: 0.02,
+        failure_limit: 0,
+        count: None,
+        consecutive_error_limit: 2,
+    }
+    .start()
+    .unwrap();
+    assert_eq!(j.observe_query_error(), Verdict::Inconclusive);
+    assert_eq!(j.observe_query_error(), Verdict::Inconclusive);
+    // A measurement in between resets the run of errors.
+    assert_eq!(j.observe(&counts(1000, 1, 0, 0)), Verdict::Healthy);
+    assert_eq!(j.observe_query_error(), Verdict::Inconclusive);
+    assert_eq!(j.observe_query_error(), Verdict::Inconclusive);
+    // The third error in a row exceeds the limit of 2.
+    assert_eq!(j.observe_query_error(), Verdict::Failed);
+}
+
+#[test]
+fn flagger_counts_a_failed_query_as_a_failed_check_and_others_ignore_it() {
+    let mut f = JudgeSpec::Flagger {
+        max_error_rate: 0.02,
+        threshold: 2,
+        no_data_fails: false,
+    }
+    .start()
+    .unwrap();
+    assert_eq!(f.observe_query_error(), Verdict::Healthy);
+    assert_eq!(f.observe_query_error(), Verdict::Failed);
+    let mut c = JudgeSpec::Consecutive {
+        max_error_rate: 0.02,
+        consecutive: 2,
+    }
+    .start()
+    .unwrap();
+    assert_eq!(c.observe(&counts(1000, 100, 0, 0)), Verdict::Healthy);
+    assert_eq!(c.observe_query_error(), Verdict::Inconclusive);
+    // The error broke the run: one more bad interval is not yet two in a row.
+    assert_eq!(c.observe(&counts(1000, 100, 0, 0)), Verdict::Healthy);
 }
