@@ -15,8 +15,8 @@ pub const COLUMNS: &[(&str, &str)] = &[
         "mean deploy_duration_s: start to promotion or rollback complete",
     ),
     (
-        "failed req (95% CI)",
-        "mean failed_requests per release (healthy releases count 0), with its 95% confidence interval",
+        "failed req",
+        "mean failed_requests per release (healthy releases count 0)",
     ),
     (
         "failed p95",
@@ -33,26 +33,17 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ),
     ("rollback p95", "95th percentile of rollback_time_s"),
     ("inst-h", "mean instance_hours of the deployment window"),
-    (
-        "cost $ (95% CI)",
-        "mean infra_cost_usd of the deployment window, with its 95% confidence interval",
-    ),
+    ("cost $", "mean infra_cost_usd of the deployment window"),
 ];
 
-fn mean(s: &Option<Summary>) -> String {
-    s.as_ref()
-        .map(|s| human(s.mean))
-        .unwrap_or_else(|| "-".into())
-}
+/// What the table says under itself about its ± figures.
+pub const CI_NOTE: &str =
+    "means ± the half-width of their 95% confidence interval (Student t over the replications)";
 
-fn with_ci(s: &Option<Summary>) -> String {
+/// A mean with the half-width of its 95% confidence interval: "3,142 ±652".
+fn mean(s: &Option<Summary>) -> String {
     match s {
-        Some(s) => format!(
-            "{} ({}–{})",
-            human(s.mean),
-            human(s.ci95_low.max(0.0)),
-            human(s.ci95_high)
-        ),
+        Some(s) => format!("{} ±{}", human(s.mean), human(s.ci95_high - s.mean)),
         None => "-".into(),
     }
 }
@@ -97,7 +88,7 @@ pub fn rows(results: &Results) -> Vec<Vec<String>> {
             vec![
                 name.clone(),
                 mean(&s(Metric::DeployDuration)),
-                with_ci(&s(Metric::FailedRequests)),
+                mean(&s(Metric::FailedRequests)),
                 s(Metric::FailedRequests)
                     .map(|s| human(s.p95))
                     .unwrap_or("-".into()),
@@ -108,7 +99,7 @@ pub fn rows(results: &Results) -> Vec<Vec<String>> {
                     .map(|s| human(s.p95))
                     .unwrap_or("-".into()),
                 mean(&s(Metric::InstanceHours)),
-                with_ci(&s(Metric::InfraCost)),
+                mean(&s(Metric::InfraCost)),
             ]
         })
         .collect()
@@ -117,7 +108,7 @@ pub fn rows(results: &Results) -> Vec<Vec<String>> {
 /// Renders the table with aligned columns.
 pub fn render(results: &Results) -> String {
     let header: Vec<String> = COLUMNS.iter().map(|(h, _)| h.to_string()).collect();
-    aligned(&header, &rows(results))
+    format!("{}{CI_NOTE}\n", aligned(&header, &rows(results)))
 }
 
 /// Columns of the monthly table (`cutover recommend`, and `compare` under its
