@@ -124,7 +124,16 @@ pub fn report_table(results: &Results) -> ReportTable {
     ReportTable {
         columns: table::COLUMNS.iter().map(|(h, _)| h.to_string()).collect(),
         rows: table::rows(results),
-        notes: table::COLUMNS.iter().map(|(_, n)| n.to_string()).collect(),
+        notes: table::COLUMNS
+            .iter()
+            .map(|(_, n)| {
+                if n.starts_with("mean") {
+                    format!("{n}; ± the half-width of its 95% confidence interval")
+                } else {
+                    n.to_string()
+                }
+            })
+            .collect(),
     }
 }
 
