@@ -359,6 +359,8 @@ impl<'a> Simulation<'a> {
     fn apply(&mut self, action: Action) {
         let now = self.now();
         match action {
+            // Asking for the count a version already has changes nothing.
+            Action::Scale { version, replicas } if replicas == self.fleet.counts(version).spec => {}
             Action::Scale { version, replicas } => {
                 let startup = self.scenario.infra.startup_s;
                 let ready_before = self.fleet.counts(version).ready;

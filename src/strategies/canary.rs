@@ -44,9 +44,11 @@ pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConf
     })?;
     let router_name = keys.string("router")?.unwrap_or_else(|| "mesh".into());
     let (router, switch) = match router_name.as_str() {
+        // Without a router, the Service's endpoints decide: a pod leaving them
+        // stops taking requests once the change reaches kube-proxy.
         "replicas" => (
             CanaryRouter::Replicas,
-            routing_keys::switch(keys, "router", "instant")?,
+            routing_keys::switch(keys, "router", "selector")?,
         ),
         "mesh" | "load-balancer" => (
             CanaryRouter::Mesh,
