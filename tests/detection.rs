@@ -1,6 +1,7 @@
 //! Detection: a healthy release is rolled back exactly as often as the judge's
 //! nominal false-alarm rate says, and perfect smoke tests keep a
-//! smoke-detectable defect away from every user.
+//! smoke-detectable defect away from every user, and a paged person decides
+//! exactly their response time after the alert.
 
 use cutover::experiment::{self, Settings};
 use cutover::outcome::Metric;
@@ -147,4 +148,37 @@ fn without_smoke_tests_the_same_defects_reach_users() {
         caught, 0.0,
         "no smoke test, so users always meet the defect first"
     );
+}
+
+/// With manual rollback the judge's alert pages a person, and the rollback
+/// decision comes their response time later: with a fixed 600 s response,
+/// every release's time to detect is exactly 600 s longer than with automatic
+/// rollback (the same release and traffic up to the alert).
+#[test]
+fn a_paged_human_decides_exactly_their_response_time_later() {
+    use cutover::scenario::{RollbackBy, Spread};
+    let judge = r#"{ kind = "consecutive", max_error_rate = 0.05, consecutive = 1 }"#;
+    let automatic = scenario(judge, TRAFFIC_ONLY, 1.0, "");
+    let mut manual = automatic.clone();
+    manual.monitoring.rollback = RollbackBy::Manual;
+    manual.monitoring.human_response_s = Spread::fixed(600.0);
+    let settings = Settings {
+        replications: 300,
+        seed: 21,
+        threads: 0,
+    };
+    let auto = experiment::run(&automatic, settings).unwrap();
+    let paged = experiment::run(&manual, settings).unwrap();
+    let (a, m) = (
+        auto.values(0, Metric::TimeToDetect),
+        paged.values(0, Metric::TimeToDetect),
+    );
+    assert_eq!(a.len(), 300, "every defect is detected");
+    assert_eq!(m.len(), 300);
+    for (r, (a, m)) in a.iter().zip(&m).enumerate() {
+        assert!(
+            (m - a - 600.0).abs() < 1e-9,
+            "replication {r}: automatic {a} s, manual {m} s"
+        );
+    }
 }
