@@ -67,6 +67,8 @@ metrics! {
     ServingHours => "serving_instance_hours": "instance-hours of ready instances receiving requests",
     IdleHours => "idle_instance_hours": "instance-hours of ready instances receiving none (green before the switch, blue kept for its delay)",
     DrainingHours => "draining_instance_hours": "instance-hours of instances told to stop, finishing in-flight requests",
+    OldVersionHours => "old_version_instance_hours": "instance-hours of the old version's instances (blue, stable), every state",
+    NewVersionHours => "new_version_instance_hours": "instance-hours of the new version's instances (green, canary), every state",
     ExtraCost => "extra_cost_usd": "infra_cost_usd minus running the service unchanged for the same window",
     IncidentCost => "incident_cost_usd": "failed_requests × cost_per_failed_request_usd + (failed + dropped requests as minutes of full outage) × downtime_cost_per_minute_usd",
 }

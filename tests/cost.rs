@@ -184,6 +184,12 @@ fn state_hours_add_up_to_the_hand_computed_windows() {
                 (sum - seconds / 3600.0).abs() < 1e-12,
                 "{name} replication {r}: states {states:?} add to {sum} h, not {seconds} s / 3600",
             );
+            let by_version = [Metric::OldVersionHours, Metric::NewVersionHours]
+                .map(|m| row[i].get(m).expect("version hours always apply"));
+            assert!(
+                (by_version[0] + by_version[1] - seconds / 3600.0).abs() < 1e-12,
+                "{name} replication {r}: versions {by_version:?} do not add to {seconds} s / 3600",
+            );
         }
     }
     // Blue-green by hand: green boots 0–30 s; blue serves 0–30 s, idles
@@ -196,6 +202,9 @@ fn state_hours_add_up_to_the_hand_computed_windows() {
         assert_eq!(o.get(Metric::ServingHours), h(10.0 * 30.0 + 10.0 * 60.0));
         assert_eq!(o.get(Metric::IdleHours), h(10.0 * 30.0));
         assert_eq!(o.get(Metric::DrainingHours), h(10.0 * 30.0));
+        // Blue lives 0–90 s, green 0–90 s (the window ends when blue is gone).
+        assert_eq!(o.get(Metric::OldVersionHours), h(10.0 * 90.0));
+        assert_eq!(o.get(Metric::NewVersionHours), h(10.0 * 90.0));
     }
 }
 

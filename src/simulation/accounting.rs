@@ -216,6 +216,8 @@ impl Simulation<'_> {
         o.set(Metric::ServingHours, Some(states.serving));
         o.set(Metric::IdleHours, Some(states.idle));
         o.set(Metric::DrainingHours, Some(states.draining));
+        o.set(Metric::OldVersionHours, Some(states.old_version));
+        o.set(Metric::NewVersionHours, Some(states.new_version));
         o.set(Metric::InfraCost, Some(hours * price));
         let unchanged_hours =
             self.scenario.service.instances as f64 * window_end.as_secs_f64() / 3600.0;

@@ -19,6 +19,9 @@ pub struct InstanceHours {
     pub idle: f64,
     /// Told to stop, finishing in-flight requests.
     pub draining: f64,
+    /// All states, by version: the old environment (blue, stable) and the new (green, canary).
+    pub old_version: f64,
+    pub new_version: f64,
 }
 
 impl InstanceHours {
@@ -35,6 +38,7 @@ impl InstanceHours {
 pub fn instance_hours(fleet: &Fleet, routing: &[(SimTime, f64)], end: SimTime) -> InstanceHours {
     // Sums in whole milliseconds, so the states add up exactly.
     let (mut provisioning, mut serving, mut idle, mut draining) = (0u64, 0u64, 0u64, 0u64);
+    let mut by_version = [0u64; 2];
     let clip = |t: SimTime| t.min(end);
     for inst in &fleet.instances {
         let stop = clip(inst.stopping_at.unwrap_or(end));
@@ -45,6 +49,7 @@ pub fn instance_hours(fleet: &Fleet, routing: &[(SimTime, f64)], end: SimTime) -
         let (s, i) = split_by_routing(inst.version, ready, stop, routing);
         serving += s;
         idle += i;
+        by_version[(inst.version == Version::New) as usize] += (gone - inst.created).0;
     }
     let hours = |ms: u64| ms as f64 / 3_600_000.0;
     InstanceHours {
@@ -52,6 +57,8 @@ pub fn instance_hours(fleet: &Fleet, routing: &[(SimTime, f64)], end: SimTime) -
         serving: hours(serving),
         idle: hours(idle),
         draining: hours(draining),
+        old_version: hours(by_version[0]),
+        new_version: hours(by_version[1]),
     }
 }
 
@@ -134,6 +141,8 @@ mod tests {
         assert_eq!(h.serving * 3600.0, 2.0 * 30.0 + 2.0 * 70.0);
         assert_eq!(h.idle * 3600.0, 2.0 * 30.0);
         assert_eq!(h.draining * 3600.0, 20.0);
+        assert_eq!(h.old_version * 3600.0, 2.0 * 70.0);
+        assert_eq!(h.new_version * 3600.0, 2.0 * 100.0);
         // The states add up to the fleet's billed seconds (up to f64 rounding of the sum).
         assert!((h.total() * 3600.0 - f.instance_seconds(SimTime::from_secs(100))).abs() < 1e-9);
     }
