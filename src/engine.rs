@@ -141,10 +141,6 @@ impl<E> EventQueue<E> {
         Some((at, event))
     }
 
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|Reverse((at, _, _))| *at)
-    }
-
     pub fn len(&self) -> usize {
         self.heap.len()
     }

@@ -68,13 +68,4 @@ impl Results {
         Summary::of(&self.values(strategy, metric))
     }
 
-    /// Share of replications for which `pred` holds.
-    pub fn rate(&self, strategy: usize, pred: impl Fn(&Outcome) -> bool) -> f64 {
-        let n = self.outcomes.len().max(1);
-        self.outcomes
-            .iter()
-            .filter(|row| pred(&row[strategy]))
-            .count() as f64
-            / n as f64
-    }
 }

@@ -92,11 +92,6 @@ impl Fleet {
             .count() as u32
     }
 
-    /// Instances that exist (paid for), including those draining.
-    pub fn alive(&self) -> usize {
-        self.live
-    }
-
     pub fn peak_instances(&self) -> usize {
         self.peak
     }
