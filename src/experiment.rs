@@ -67,5 +67,4 @@ impl Results {
     pub fn summary(&self, strategy: usize, metric: Metric) -> Option<Summary> {
         Summary::of(&self.values(strategy, metric))
     }
-
 }
