@@ -41,7 +41,10 @@ pub fn compare(args: &CompareArgs) -> Result<String> {
     export::write_file(&written[2], &monthly)?;
     if !args.no_plots {
         written.extend(export::write_plots_and_report(
-            &args.out, &scenario, &results,
+            &args.out,
+            &scenario,
+            &results,
+            &monthly_rows,
         )?);
     }
     let defective = results

@@ -137,6 +137,21 @@ pub fn report_table(results: &Results) -> ReportTable {
     }
 }
 
+/// The monthly view for the report, with a note per column.
+pub fn monthly_report_table(rows: &[crate::monthly::MonthlyRow]) -> ReportTable {
+    ReportTable {
+        columns: table::MONTHLY_COLUMNS
+            .iter()
+            .map(|(h, _)| h.to_string())
+            .collect(),
+        rows: table::monthly_rows(rows),
+        notes: table::MONTHLY_COLUMNS
+            .iter()
+            .map(|(_, n)| n.to_string())
+            .collect(),
+    }
+}
+
 fn plot_error(dir: &Path, e: PlotError) -> Error {
     match e {
         PlotError::Io(message) => Error::Output {
@@ -153,6 +168,7 @@ pub fn write_plots_and_report(
     dir: &Path,
     scenario: &Scenario,
     results: &Results,
+    monthly: &[crate::monthly::MonthlyRow],
 ) -> Result<Vec<PathBuf>> {
     let input = plot_input(scenario, results);
     let mut written = plots::write_plots(dir, &input, &[PlotFormat::Png, PlotFormat::Svg])
@@ -167,10 +183,11 @@ pub fn write_plots_and_report(
         scenario.name, results.settings.replications, results.settings.seed
     );
     let path = dir.join("report.html");
+    let monthly = monthly_report_table(monthly);
     report::write_report(
         &path,
         &title,
-        &report_table(results),
+        &[("Summary", &report_table(results)), ("Per month", &monthly)],
         &pngs,
         &scenario.source_toml,
     )

@@ -101,7 +101,7 @@ fn mime_for(path: &Path) -> &'static str {
 /// Builds the report HTML (reads the plot files).
 pub fn render_report_html(
     title: &str,
-    table: &ReportTable,
+    tables: &[(&str, &ReportTable)],
     plots_png: &[PathBuf],
     scenario_toml: &str,
 ) -> io::Result<String> {
@@ -115,37 +115,8 @@ pub fn render_report_html(
     h.push_str(&format!("<style>{CSS}</style>\n</head>\n<body>\n"));
     h.push_str(&format!("<h1>{}</h1>\n", escape_html(title)));
 
-    // Summary table.
-    h.push_str("<h2>Summary</h2>\n<table>\n<thead><tr>");
-    for c in &table.columns {
-        h.push_str(&format!("<th scope=\"col\">{}</th>", escape_html(c)));
-    }
-    h.push_str("</tr></thead>\n<tbody>\n");
-    for row in &table.rows {
-        h.push_str("<tr>");
-        let width = row.len().max(table.columns.len());
-        for k in 0..width {
-            let cell = row.get(k).map(String::as_str).unwrap_or("");
-            h.push_str(&format!("<td>{}</td>", escape_html(cell)));
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</tbody>\n</table>\n");
-    if !table.notes.is_empty() {
-        h.push_str("<div class=\"notes\">\n");
-        let paired = table.notes.len() == table.columns.len();
-        for (k, note) in table.notes.iter().enumerate() {
-            if paired {
-                h.push_str(&format!(
-                    "<p><strong>{}</strong>: {}</p>\n",
-                    escape_html(&table.columns[k]),
-                    escape_html(note)
-                ));
-            } else {
-                h.push_str(&format!("<p>{}</p>\n", escape_html(note)));
-            }
-        }
-        h.push_str("</div>\n");
+    for (heading, table) in tables {
+        push_table(&mut h, heading, table);
     }
 
     // Plots.
@@ -188,15 +159,53 @@ pub fn render_report_html(
     Ok(h)
 }
 
+/// One headed table with a note per column under it.
+fn push_table(h: &mut String, heading: &str, table: &ReportTable) {
+    h.push_str(&format!(
+        "<h2>{}</h2>\n<table>\n<thead><tr>",
+        escape_html(heading)
+    ));
+    for c in &table.columns {
+        h.push_str(&format!("<th scope=\"col\">{}</th>", escape_html(c)));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for row in &table.rows {
+        h.push_str("<tr>");
+        let width = row.len().max(table.columns.len());
+        for k in 0..width {
+            let cell = row.get(k).map(String::as_str).unwrap_or("");
+            h.push_str(&format!("<td>{}</td>", escape_html(cell)));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table>\n");
+    if !table.notes.is_empty() {
+        h.push_str("<div class=\"notes\">\n");
+        let paired = table.notes.len() == table.columns.len();
+        for (k, note) in table.notes.iter().enumerate() {
+            if paired {
+                h.push_str(&format!(
+                    "<p><strong>{}</strong>: {}</p>\n",
+                    escape_html(&table.columns[k]),
+                    escape_html(note)
+                ));
+            } else {
+                h.push_str(&format!("<p>{}</p>\n", escape_html(note)));
+            }
+        }
+        h.push_str("</div>\n");
+    }
+}
+
 /// Writes a self-contained `report.html` to `path` (parent directories are created).
 pub fn write_report(
     path: &Path,
     title: &str,
-    table_html_rows: &ReportTable,
+    tables: &[(&str, &ReportTable)],
     plots_png: &[PathBuf],
     scenario_toml: &str,
 ) -> io::Result<()> {
-    let html = render_report_html(title, table_html_rows, plots_png, scenario_toml)?;
+    let html = render_report_html(title, tables, plots_png, scenario_toml)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
@@ -271,7 +280,7 @@ mod tests {
         write_report(
             &out,
             "Cutover <report> & \"friends\"",
-            &table(),
+            &[("Summary", &table()), ("Per <month>", &table())],
             &pngs,
             scenario,
         )
@@ -291,6 +300,8 @@ mod tests {
         assert!(!html.contains("<script>alert"));
         assert!(html.contains("<title>Cutover &lt;report&gt; &amp; &quot;friends&quot;</title>"));
         assert!(html.contains("<td>canary &lt;b&gt;</td>"));
+        assert!(html.contains("<h2>Summary</h2>") && html.contains("<h2>Per &lt;month&gt;</h2>"));
+        assert_eq!(html.matches("<table>").count(), 2, "one table per section");
         assert!(html.contains("<strong>failed requests p95</strong>: 95th percentile of failed requests, &lt;count&gt;."));
         assert_eq!(
             html.matches("<script>").count(),
@@ -312,18 +323,11 @@ mod tests {
     fn report_without_plots_and_missing_plot_error() {
         let dir = temp_dir("empty");
         let out = dir.join("nested/report.html");
-        write_report(&out, "t", &ReportTable::default(), &[], "").unwrap();
+        write_report(&out, "t", &[], &[], "").unwrap();
         let html = std::fs::read_to_string(&out).unwrap();
         assert!(!html.contains("<img"));
         assert!(html.contains("<pre></pre>"));
-        let err = write_report(
-            &out,
-            "t",
-            &ReportTable::default(),
-            &[dir.join("missing.png")],
-            "",
-        )
-        .unwrap_err();
+        let err = write_report(&out, "t", &[], &[dir.join("missing.png")], "").unwrap_err();
         assert!(err.to_string().contains("missing.png"));
         std::fs::remove_dir_all(&dir).ok();
     }

@@ -144,8 +144,12 @@ pub const MONTHLY_COLUMNS: &[(&str, &str)] = &[
 /// The monthly view, one row per strategy in the order given.
 pub fn monthly(rows: &[MonthlyRow]) -> String {
     let header: Vec<String> = MONTHLY_COLUMNS.iter().map(|(h, _)| h.to_string()).collect();
-    let body: Vec<Vec<String>> = rows
-        .iter()
+    aligned(&header, &monthly_rows(rows))
+}
+
+/// The monthly view's cells, one row per strategy.
+pub fn monthly_rows(rows: &[MonthlyRow]) -> Vec<Vec<String>> {
+    rows.iter()
         .map(|r| {
             vec![
                 r.strategy.clone(),
@@ -157,8 +161,7 @@ pub fn monthly(rows: &[MonthlyRow]) -> String {
                 count(r.monthly_failed_requests),
             ]
         })
-        .collect();
-    aligned(&header, &body)
+        .collect()
 }
 
 /// Money in a table: dollars and cents with thousands separators, so the
