@@ -182,3 +182,38 @@ fn a_paged_human_decides_exactly_their_response_time_later() {
         );
     }
 }
+
+/// A canary with a preview step smoke-tests the ready canary before the
+/// router sends it any request, so it catches smoke-detectable defects
+/// before users as blue-green does; without the preview it cannot.
+#[test]
+fn a_canary_preview_step_catches_defects_before_users() {
+    let text = std::fs::read_to_string("scenarios/regulated.toml").unwrap();
+    let preview = text.replacen(
+        "router = \"mesh\"",
+        "router = \"mesh\"\nsmoke_test_s = 300\nsmoke_coverage = 0.95",
+        1,
+    );
+    assert_ne!(preview, text);
+    let rate = |t: &str| {
+        let s = Scenario::parse(t, Path::new("regulated.toml")).unwrap();
+        let r = experiment::run(
+            &s,
+            Settings {
+                replications: 2000,
+                seed: 42,
+                threads: 0,
+            },
+        )
+        .unwrap();
+        let canary = r.strategy_names.iter().position(|n| n == "canary").unwrap();
+        r.summary(canary, Metric::CaughtBeforeUsers).unwrap()
+    };
+    let (without, with) = (rate(&text), rate(&preview));
+    assert!(
+        with.ci95_low > without.ci95_high,
+        "caught before users: {:.3} with a preview, {:.3} without",
+        with.mean,
+        without.mean
+    );
+}

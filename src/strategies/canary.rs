@@ -33,6 +33,11 @@ pub struct CanaryConfig {
     /// Sticky routing keeps each user on one version (consistent hashing on a
     /// user key); without it a user's requests are sprayed across both.
     pub sticky: bool,
+    /// A preview step: smoke tests against the ready canary while the router
+    /// still sends it no traffic; zero skips them.
+    pub smoke_test: SimTime,
+    /// Probability the smoke tests catch a smoke-detectable defect.
+    pub smoke_coverage: f64,
 }
 
 pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConfig>> {
@@ -62,6 +67,18 @@ pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConf
         }
     };
     let sticky = keys.bool("sticky")?.unwrap_or(false);
+    let smoke_test = keys.duration_s("smoke_test_s", 0.0)?;
+    if smoke_test > SimTime::ZERO && router == CanaryRouter::Replicas {
+        return Err(keys.error(
+            "smoke_test_s",
+            "a preview step needs a traffic router: without one a ready canary takes traffic at once",
+        ));
+    }
+    // A smoke suite that covers the main paths (R).
+    let coverage = keys.f64("smoke_coverage")?.unwrap_or(0.9);
+    let smoke_coverage = keys
+        .validator()
+        .probability(&keys.path("smoke_coverage"), coverage)?;
     // argo-rollouts defaults: scaleDownDelaySeconds 30, abortScaleDownDelaySeconds 30.
     let scale_down_delay = keys.duration_s("scale_down_delay_s", 30.0)?;
     let abort_scale_down_delay = keys.duration_s("abort_scale_down_delay_s", 30.0)?;
@@ -73,6 +90,8 @@ pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConf
             "scale_down_delay_s",
             "abort_scale_down_delay_s",
             "sticky",
+            "smoke_test_s",
+            "smoke_coverage",
             "propagation_s",
             "deregistration_delay_s",
         ],
@@ -86,6 +105,8 @@ pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConf
         abort_scale_down_delay,
         switch,
         sticky,
+        smoke_test,
+        smoke_coverage,
     }))
 }
 
@@ -142,6 +163,7 @@ impl StrategyConfig for CanaryConfig {
             step: 0,
             phase: Phase::Scaling,
             timer_generation: 0,
+            previewed: false,
         })
     }
     fn initial_route(&self) -> Route {
@@ -165,6 +187,8 @@ impl StrategyConfig for CanaryConfig {
 enum Phase {
     /// Waiting for the canary (and, without a router, stable) to reach the step's counts.
     Scaling,
+    /// Preview: smoke tests against the ready canary, which takes no traffic yet.
+    SmokeTesting,
     /// Waiting for the router to apply the step's weight.
     Shifting,
     /// Pausing at the step's weight while the analysis runs.
@@ -186,6 +210,8 @@ pub struct Canary {
     phase: Phase,
     /// Timers carry a generation so a pause that was overtaken by an abort is ignored.
     timer_generation: u32,
+    /// The preview's smoke tests have run.
+    previewed: bool,
 }
 
 impl Canary {
@@ -233,10 +259,15 @@ impl Canary {
             return vec![];
         }
         match self.config.router {
-            CanaryRouter::Mesh => {
-                self.phase = Phase::Shifting;
-                vec![Action::Route(Route::Weight(self.weight() as f64 / 100.0))]
+            CanaryRouter::Mesh if self.config.smoke_test > SimTime::ZERO && !self.previewed => {
+                self.phase = Phase::SmokeTesting;
+                self.previewed = true;
+                vec![Action::SmokeTests {
+                    duration: self.config.smoke_test,
+                    coverage: self.config.smoke_coverage,
+                }]
             }
+            CanaryRouter::Mesh => self.shift(),
             CanaryRouter::Replicas => {
                 self.phase = Phase::Pausing;
                 let mut actions = vec![Action::Scale {
@@ -247,6 +278,11 @@ impl Canary {
                 actions
             }
         }
+    }
+
+    fn shift(&mut self) -> Vec<Action> {
+        self.phase = Phase::Shifting;
+        vec![Action::Route(Route::Weight(self.weight() as f64 / 100.0))]
     }
 
     fn after_shift(&mut self) -> Vec<Action> {
@@ -309,6 +345,7 @@ impl Strategy for Canary {
         match (self.phase, observation) {
             (Phase::Scaling, O::Start) => self.enter_step(view),
             (Phase::Scaling, O::Ready(Version::New)) => self.check_scaled(view, view.new.spec),
+            (Phase::SmokeTesting, O::SmokeTestsPassed) => self.shift(),
             (Phase::Shifting, O::RouteSettled) => self.after_shift(),
             (Phase::Pausing, O::Timer(g)) if *g == self.timer_generation => {
                 self.step += 1;
@@ -396,6 +433,8 @@ mod tests {
                 max_wait: None,
             },
             sticky: false,
+            smoke_test: SimTime::ZERO,
+            smoke_coverage: 1.0,
         }
     }
 
@@ -464,6 +503,34 @@ mod tests {
                 },
                 Action::Promoted
             ]
+        );
+    }
+
+    #[test]
+    fn a_preview_step_smoke_tests_the_canary_before_any_traffic() {
+        let mut cfg = config();
+        cfg.smoke_test = SimTime::from_secs(120);
+        let mut c = cfg.controller(10);
+        c.on(&Observation::Start, &view(0));
+        assert_eq!(
+            c.on(&Observation::Ready(Version::New), &view(1)),
+            vec![Action::SmokeTests {
+                duration: SimTime::from_secs(120),
+                coverage: 1.0
+            }]
+        );
+        assert_eq!(
+            c.on(&Observation::SmokeTestsPassed, &view(1)),
+            vec![Action::Route(Route::Weight(0.05))]
+        );
+        // Failed smoke tests arrive as a rollback decision: back to stable.
+        let mut failing = cfg.controller(10);
+        failing.on(&Observation::Start, &view(0));
+        failing.on(&Observation::Ready(Version::New), &view(1));
+        assert!(
+            failing
+                .on(&Observation::RollbackDecided, &view(1))
+                .contains(&Action::Route(Route::Weight(0.0)))
         );
     }
 
