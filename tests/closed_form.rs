@@ -8,7 +8,9 @@
 //! the replications (mean ± t(0.995, n−1)·s/√n; for the variance the
 //! chi-square interval (n−1)s²/χ²(0.995 | 0.005, n−1)), never a hand-set tolerance.
 
-use cutover::experiment::{self, Results, Settings};
+mod common;
+
+use common::run_scenario;
 use cutover::outcome::{Kind, Metric};
 use cutover::scenario::Scenario;
 use statrs::distribution::{ChiSquared, ContinuousCDF, StudentsT};
@@ -67,18 +69,6 @@ progress_deadline_s = 600
 "#
     );
     Scenario::parse(&text, Path::new("closed-form.toml")).expect("the test scenario is valid")
-}
-
-fn run(scenario: &Scenario, replications: u64, seed: u64) -> Results {
-    experiment::run(
-        scenario,
-        Settings {
-            replications,
-            seed,
-            threads: 0,
-        },
-    )
-    .expect("the experiment runs")
 }
 
 /// Sample mean and its 99% confidence interval (Student t).
@@ -140,7 +130,7 @@ fn in_place_certain_defect_fails_rps_times_error_rate_times_exposed_seconds() {
         watch_s,
         "[[strategies]]\nname = \"in-place\"\nkind = \"in-place\"\n",
     );
-    let results = run(&s, 2000, 11);
+    let results = run_scenario(&s, 2000, 11);
     for row in &results.outcomes {
         let o = &row[0];
         assert!(
@@ -207,7 +197,7 @@ fn canary_held_at_5_percent_fails_in_proportion_to_its_exposure() {
          scale_down_delay_s = {delay_s:?}\nabort_scale_down_delay_s = 30\n"
     );
     let s = scenario(1.0, false, 0.0, &strategy);
-    let results = run(&s, 2000, 12);
+    let results = run_scenario(&s, 2000, 12);
     for row in &results.outcomes {
         let o = &row[0];
         assert!(o.defective);
@@ -247,7 +237,7 @@ fn healthy_blue_green_instance_hours_are_exact() {
         3600.0,
         "[[strategies]]\nname = \"blue-green\"\nkind = \"blue-green\"\nscale_down_delay_s = 30\nswitch = \"instant\"\n",
     );
-    let results = run(&s, 500, 13);
+    let results = run_scenario(&s, 500, 13);
     let expected_hours = (10.0 * 60.0 + 10.0 * 60.0) / 3600.0;
     for (r, row) in results.outcomes.iter().enumerate() {
         let o = &row[0];

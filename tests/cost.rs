@@ -11,7 +11,10 @@
 //!   with a 99% confidence interval computed from the replications
 //!   (mean ± t(0.995, n−1)·s/√n), never a hand-set tolerance.
 
-use cutover::experiment::{self, Results, Settings};
+mod common;
+
+use common::{index, run_scenario};
+use cutover::experiment::Results;
 use cutover::monthly::{self, HOURS_PER_MONTH, MonthlyRow};
 use cutover::outcome::{Kind, Metric};
 use cutover::scenario::Scenario;
@@ -102,26 +105,6 @@ deploys_per_month = 20
     Scenario::parse(&text, Path::new("deterministic.toml")).expect("the test scenario is valid")
 }
 
-fn run(scenario: &Scenario, replications: u64) -> Results {
-    experiment::run(
-        scenario,
-        Settings {
-            replications,
-            seed: 11,
-            threads: 0,
-        },
-    )
-    .expect("the experiment runs")
-}
-
-fn index(results: &Results, name: &str) -> usize {
-    results
-        .strategy_names
-        .iter()
-        .position(|n| n == name)
-        .unwrap_or_else(|| panic!("no strategy {name}"))
-}
-
 /// Hand-computed instance-seconds of each strategy's window (startup 30 s,
 /// drain 30 s, R = 10), traced through the controllers:
 ///
@@ -151,7 +134,7 @@ const WINDOW_INSTANCE_S: [(&str, f64); 5] = [
 
 #[test]
 fn instance_hours_equal_the_hand_computed_windows_exactly() {
-    let results = run(&deterministic("on-demand"), 50);
+    let results = run_scenario(&deterministic("on-demand"), 50, 11);
     for (name, seconds) in WINDOW_INSTANCE_S {
         let i = index(&results, name);
         for (r, row) in results.outcomes.iter().enumerate() {
@@ -168,7 +151,7 @@ fn instance_hours_equal_the_hand_computed_windows_exactly() {
 
 #[test]
 fn state_hours_add_up_to_the_hand_computed_windows() {
-    let results = run(&deterministic("on-demand"), 20);
+    let results = run_scenario(&deterministic("on-demand"), 20, 11);
     for (name, seconds) in WINDOW_INSTANCE_S {
         let i = index(&results, name);
         for (r, row) in results.outcomes.iter().enumerate() {
@@ -210,7 +193,7 @@ fn state_hours_add_up_to_the_hand_computed_windows() {
 
 #[test]
 fn blue_green_doubles_the_fleet() {
-    let results = run(&deterministic("on-demand"), 20);
+    let results = run_scenario(&deterministic("on-demand"), 20, 11);
     // Blue-green: 10 blue beside 10 green; in-place: 10 draining old beside
     // 10 booting new; canary: 10 stable beside 10 canary once the last step
     // scales it to full size.
@@ -236,8 +219,8 @@ fn monthly_row<'a>(rows: &'a [MonthlyRow], name: &str) -> &'a MonthlyRow {
 fn a_standing_second_environment_costs_exactly_the_base_minus_the_rented_green() {
     let on_demand = deterministic("on-demand");
     let permanent = deterministic("permanent");
-    let cloud = monthly::rows(&on_demand, &run(&on_demand, 30));
-    let pre_cloud = monthly::rows(&permanent, &run(&permanent, 30));
+    let cloud = monthly::rows(&on_demand, &run_scenario(&on_demand, 30, 11));
+    let pre_cloud = monthly::rows(&permanent, &run_scenario(&permanent, 30, 11));
     // Base: 10 instances × 730 h × $0.125 = $912.50.
     let base_usd = 912.5;
     assert_eq!(monthly::base_monthly_usd(&on_demand), base_usd);
@@ -275,8 +258,8 @@ fn scenario_file(name: &str) -> PathBuf {
 fn pre_cloud_is_checkout_with_a_standing_second_environment() {
     let checkout = Scenario::load(Some(&scenario_file("checkout.toml"))).unwrap();
     let pre_cloud = Scenario::load(Some(&scenario_file("pre-cloud.toml"))).unwrap();
-    let cloud_results = run(&checkout, 200);
-    let pre_cloud_results = run(&pre_cloud, 200);
+    let cloud_results = run_scenario(&checkout, 200, 11);
+    let pre_cloud_results = run_scenario(&pre_cloud, 200, 11);
     // The same service: every simulated outcome is identical.
     assert_eq!(cloud_results.outcomes, pre_cloud_results.outcomes);
     let cloud = monthly::rows(&checkout, &cloud_results);
@@ -358,7 +341,7 @@ fn assert_mean_dropped(results: &Results, name: &str, expected: f64) {
 
 #[test]
 fn nothing_is_dropped_when_capacity_is_ample() {
-    let results = run(&deterministic("on-demand"), 200);
+    let results = run_scenario(&deterministic("on-demand"), 200, 11);
     for name in ["rolling", "blue-green", "canary", "blue-green-alb"] {
         let values = results.values(index(&results, name), Metric::DroppedRequests);
         assert_eq!(values.len(), 200);
@@ -383,7 +366,7 @@ max_unavailable = 1
 name = "in-place"
 kind = "in-place"
 "#;
-    let results = run(&dip(STARTUP_S, strategies), 400);
+    let results = run_scenario(&dip(STARTUP_S, strategies), 400, 11);
     // Rolling with no surge and one unavailable: each of the 4 steps takes
     // one old instance away (a draining instance takes no new requests) and
     // waits S seconds for its replacement, which lets the next old one go the

@@ -2,7 +2,9 @@
 //! in-place's start-up gap drops every request that arrives while nothing is
 //! ready, and that is three times as many at the peak as at the trough.
 
-use cutover::experiment::{self, Settings};
+mod common;
+
+use common::run_scenario;
 use cutover::outcome::Metric;
 use cutover::scenario::Scenario;
 use cutover::stats::{Summary, t_quantile};
@@ -60,15 +62,7 @@ fn requests_in_gap(hour: f64) -> f64 {
 }
 
 fn dropped(hour: f64) -> Summary {
-    let results = experiment::run(
-        &in_place_starting_at(hour),
-        Settings {
-            replications: 400,
-            seed: 4,
-            threads: 0,
-        },
-    )
-    .unwrap();
+    let results = run_scenario(&in_place_starting_at(hour), 400, 4);
     Summary::of(&results.values(0, Metric::DroppedRequests)).unwrap()
 }
 

@@ -3,7 +3,9 @@
 //! smoke-detectable defect away from every user, and a paged person decides
 //! exactly their response time after the alert.
 
-use cutover::experiment::{self, Settings};
+mod common;
+
+use common::run_scenario;
 use cutover::outcome::Metric;
 use cutover::scenario::Scenario;
 use std::path::Path;
@@ -65,15 +67,7 @@ fn false_rollback_rate_matches_the_judges_nominal_rate() {
         .nominal_false_alarm_rate(10, 0.01, 600.0)
         .expect("argo has an exact rate");
     let n = 4000;
-    let results = experiment::run(
-        &s,
-        Settings {
-            replications: n,
-            seed: 11,
-            threads: 0,
-        },
-    )
-    .unwrap();
+    let results = run_scenario(&s, n, 11);
     let flags = results.values(0, Metric::FalseRollback);
     assert_eq!(
         flags.len() as u64,
@@ -103,15 +97,7 @@ fn perfect_smoke_tests_without_drift_keep_smoke_detectable_defects_from_users() 
         1.0,
         "smoke_test_s = 120\nsmoke_coverage = 1.0",
     );
-    let results = experiment::run(
-        &s,
-        Settings {
-            replications: 500,
-            seed: 3,
-            threads: 0,
-        },
-    )
-    .unwrap();
+    let results = run_scenario(&s, 500, 3);
     for (r, row) in results.outcomes.iter().enumerate() {
         let o = &row[0];
         assert!(o.defective);
@@ -134,15 +120,7 @@ fn without_smoke_tests_the_same_defects_reach_users() {
     let defects = "[[release.defects]]\nclass = \"smoke-detectable\"\nshare = 1.0\nerror_rate = { median = 0.2, p95 = 0.9 }\n";
     let judge = r#"{ kind = "consecutive", max_error_rate = 0.05, consecutive = 1 }"#;
     let s = scenario(judge, defects, 1.0, "");
-    let results = experiment::run(
-        &s,
-        Settings {
-            replications: 200,
-            seed: 3,
-            threads: 0,
-        },
-    )
-    .unwrap();
+    let results = run_scenario(&s, 200, 3);
     let caught: f64 = results.values(0, Metric::CaughtBeforeUsers).iter().sum();
     assert_eq!(
         caught, 0.0,
@@ -162,13 +140,8 @@ fn a_paged_human_decides_exactly_their_response_time_later() {
     let mut manual = automatic.clone();
     manual.monitoring.rollback = RollbackBy::Manual;
     manual.monitoring.human_response_s = Spread::fixed(600.0);
-    let settings = Settings {
-        replications: 300,
-        seed: 21,
-        threads: 0,
-    };
-    let auto = experiment::run(&automatic, settings).unwrap();
-    let paged = experiment::run(&manual, settings).unwrap();
+    let auto = run_scenario(&automatic, 300, 21);
+    let paged = run_scenario(&manual, 300, 21);
     let (a, m) = (
         auto.values(0, Metric::TimeToDetect),
         paged.values(0, Metric::TimeToDetect),
@@ -197,15 +170,7 @@ fn a_canary_preview_step_catches_defects_before_users() {
     assert_ne!(preview, text);
     let rate = |t: &str| {
         let s = Scenario::parse(t, Path::new("regulated.toml")).unwrap();
-        let r = experiment::run(
-            &s,
-            Settings {
-                replications: 2000,
-                seed: 42,
-                threads: 0,
-            },
-        )
-        .unwrap();
+        let r = run_scenario(&s, 2000, 42);
         let canary = r.strategy_names.iter().position(|n| n == "canary").unwrap();
         r.summary(canary, Metric::CaughtBeforeUsers).unwrap()
     };

@@ -1,8 +1,10 @@
 //! `compare` writes the four plots as PNG and SVG (and report.html) into the
 //! output folder; `--no-plots` writes none of them.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use common::compare_cli;
+use std::path::PathBuf;
 
 use cutover::export::plots::{PLOT_DESCRIPTIONS, timeline_size};
 
@@ -14,21 +16,6 @@ fn unique_temp_dir(tag: &str) -> PathBuf {
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     std::env::temp_dir().join(format!("cutover-{tag}-{}-{nanos}", std::process::id()))
-}
-
-fn compare(out: &Path, extra: &[&str]) {
-    let output = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["compare", "--replications", "200", "--out"])
-        .arg(out)
-        .args(extra)
-        .output()
-        .expect("cannot run cutover");
-    assert!(
-        output.status.success(),
-        "cutover compare failed ({}):\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// Width and height from a PNG's signature and IHDR chunk.
@@ -57,7 +44,7 @@ fn png_size_reads_the_header() {
 #[test]
 fn compare_writes_every_plot_as_png_and_svg() {
     let out = unique_temp_dir("plots");
-    compare(&out, &[]);
+    compare_cli(&out, &[]);
     assert_eq!(
         PLOT_DESCRIPTIONS.map(|d| d.stem),
         STEMS,
@@ -102,7 +89,7 @@ fn compare_writes_every_plot_as_png_and_svg() {
 #[test]
 fn no_plots_writes_no_plot_and_no_report() {
     let out = unique_temp_dir("no-plots");
-    compare(&out, &["--no-plots"]);
+    compare_cli(&out, &["--no-plots"]);
     assert!(out.join("summary.csv").is_file());
     assert!(out.join("replications.csv").is_file());
     for stem in STEMS {

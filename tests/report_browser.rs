@@ -6,6 +6,9 @@
 //! missing chromium fails the test (.ci/run installs it). CHROMIUM=/path
 //! overrides the binary.
 
+mod common;
+
+use common::compare_cli;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -100,21 +103,6 @@ fn images_ok(dom: &str) -> Option<(usize, usize)> {
     Some((k.parse().ok()?, n.parse().ok()?))
 }
 
-/// `cutover compare --replications 200 --out <dir>`.
-fn compare(out: &Path) {
-    let output = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["compare", "--replications", "200", "--out"])
-        .arg(out)
-        .output()
-        .expect("cannot run cutover");
-    assert!(
-        output.status.success(),
-        "cutover compare failed ({}):\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 #[test]
 fn report_renders_in_headless_chromium_with_all_images() {
     let Some(chromium) = find_chromium() else {
@@ -129,7 +117,7 @@ fn report_renders_in_headless_chromium_with_all_images() {
         return;
     };
     let dir = unique_temp_dir("cutover-report-browser");
-    compare(&dir);
+    compare_cli(&dir, &[]);
     let report = dir.join("report.html");
     let plots = PLOT_DESCRIPTIONS.len();
 

@@ -3,11 +3,11 @@
 //! connections and in-memory sessions differ by strategy, and a mesh shifts
 //! blue-green gradually.
 
-use cutover::engine::SimTime;
 mod common;
 
-use common::{index, run};
-use cutover::experiment::{self, Results, Settings};
+use common::{index, run, run_scenario};
+use cutover::engine::SimTime;
+use cutover::experiment::Results;
 use cutover::outcome::Metric;
 use cutover::scenario::Scenario;
 use cutover::stats::quantile;
@@ -120,15 +120,7 @@ fn a_shared_session_store_loses_no_session() {
     );
     assert_ne!(shared, text);
     let scenario = Scenario::parse(&shared, Path::new("websockets-shared.toml")).unwrap();
-    let r = experiment::run(
-        &scenario,
-        Settings {
-            replications: 200,
-            seed: 1,
-            threads: 0,
-        },
-    )
-    .unwrap();
+    let r = run_scenario(&scenario, 200, 1);
     for i in 0..r.strategy_names.len() {
         assert!(r.values(i, Metric::SessionsLost).iter().all(|&v| v == 0.0));
     }
@@ -171,15 +163,7 @@ steps = [ { weight = 10, pause_s = 600 }, { weight = 50, pause_s = 600 }, { weig
 scale_down_delay_s = 600
 "#;
     let scenario = Scenario::parse(text, Path::new("mesh.toml")).unwrap();
-    let r = experiment::run(
-        &scenario,
-        Settings {
-            replications: 100,
-            seed: 5,
-            threads: 0,
-        },
-    )
-    .unwrap();
+    let r = run_scenario(&scenario, 100, 5);
     for row in &r.outcomes {
         let o = &row[0];
         assert_eq!(
@@ -233,15 +217,7 @@ steps = [ {{ weight = 5, pause_s = 1800 }}, {{ weight = 100, pause_s = 0 }} ]
     };
     let results = |sticky| {
         let s = Scenario::parse(&scenario_text(sticky), Path::new("sticky.toml")).unwrap();
-        experiment::run(
-            &s,
-            Settings {
-                replications: 300,
-                seed: 9,
-                threads: 0,
-            },
-        )
-        .unwrap()
+        run_scenario(&s, 300, 9)
     };
     let (sticky, sprayed) = (results(true), results(false));
     assert_eq!(

@@ -1,21 +1,29 @@
-//! Helpers shared by the integration tests that run whole scenario files.
+//! Helpers shared by the integration tests. Each test file compiles this
+//! module on its own and uses only some of it, hence the dead-code allowance.
+#![allow(dead_code)]
 
 use cutover::experiment::{self, Results, Settings};
 use cutover::scenario::Scenario;
 use std::path::Path;
+use std::process::Command;
 
 /// Runs a scenario file from the repository with seed 42 on every core.
 pub fn run(file: &str, replications: u64) -> Results {
     let scenario = Scenario::load(Some(Path::new(file))).expect("scenario loads");
+    run_scenario(&scenario, replications, 42)
+}
+
+/// Runs a parsed scenario on every core.
+pub fn run_scenario(scenario: &Scenario, replications: u64, seed: u64) -> Results {
     experiment::run(
-        &scenario,
+        scenario,
         Settings {
             replications,
-            seed: 42,
+            seed,
             threads: 0,
         },
     )
-    .unwrap()
+    .expect("the experiment runs")
 }
 
 /// Column of the strategy named `name` in the results.
@@ -24,5 +32,22 @@ pub fn index(results: &Results, name: &str) -> usize {
         .strategy_names
         .iter()
         .position(|n| n == name)
-        .expect("strategy exists")
+        .unwrap_or_else(|| panic!("no strategy {name}"))
+}
+
+/// `cutover compare --replications 200 --out <out> <extra>` on the default
+/// scenario; panics with stderr unless it succeeds.
+pub fn compare_cli(out: &Path, extra: &[&str]) {
+    let output = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["compare", "--replications", "200", "--out"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("cannot run cutover");
+    assert!(
+        output.status.success(),
+        "cutover compare failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -13,21 +13,9 @@ pub(super) fn finite_sorted(values: &[Option<f64>]) -> Vec<f64> {
     v
 }
 
-/// Linear-interpolated quantile (type 7) of a non-empty sorted slice.
-pub(super) fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let n = sorted.len();
-    if n == 0 {
-        return 0.0;
-    }
-    let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
-    let i = pos.floor() as usize;
-    let frac = pos - i as f64;
-    if i + 1 < n {
-        sorted[i] + frac * (sorted[i + 1] - sorted[i])
-    } else {
-        sorted[n - 1]
-    }
-}
+// Quantiles are the summary statistics' own (type 7), so a box's p95 is the
+// p95 summary.csv reports.
+pub(super) use crate::stats::quantile;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct BoxStats {
