@@ -218,14 +218,7 @@ mod tests {
     use crate::export::plots::{PlotFormat, PlotInput, StrategySeries, Timeline, write_plots};
 
     fn temp_dir(tag: &str) -> PathBuf {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        std::env::temp_dir().join(format!(
-            "cutover-report-{tag}-{}-{nanos}",
-            std::process::id()
-        ))
+        crate::export::test_dir(&format!("report-{tag}"))
     }
 
     fn small_input() -> PlotInput {

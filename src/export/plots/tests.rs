@@ -3,14 +3,7 @@
 use super::*;
 
 fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    std::env::temp_dir().join(format!(
-        "cutover-plots-{tag}-{}-{nanos}",
-        std::process::id()
-    ))
+    crate::export::test_dir(&format!("plots-{tag}"))
 }
 
 /// Deterministic pseudo-random numbers (xorshift), no rand dependency.
