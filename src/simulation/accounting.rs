@@ -159,7 +159,7 @@ impl Simulation<'_> {
         let secs = |t: SimTime| Some(t.as_secs_f64());
         let window_end = self
             .fleet
-            .instances
+            .instances()
             .iter()
             .filter_map(|i| i.gone_at)
             .fold(completed_at, SimTime::max);

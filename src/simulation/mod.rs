@@ -263,7 +263,7 @@ impl<'a> Simulation<'a> {
             Event::StartupDone(id) => self.startup_done(id),
             Event::Available(id) => {
                 if self.fleet.mark_available(id) {
-                    let v = self.fleet.instances[id].version;
+                    let v = self.fleet.instances()[id].version;
                     self.observe(Observation::Available(v));
                 }
             }
@@ -283,7 +283,7 @@ impl<'a> Simulation<'a> {
             }
             Event::MonitorTick => self.monitor_tick(),
             Event::ProgressCheck(id) => {
-                let inst = &self.fleet.instances[id];
+                let inst = &self.fleet.instances()[id];
                 if inst.version == Version::New
                     && inst.is_live()
                     && inst.ready_at.is_none()
@@ -325,7 +325,7 @@ impl<'a> Simulation<'a> {
     }
 
     fn startup_done(&mut self, id: usize) {
-        let inst = &self.fleet.instances[id];
+        let inst = &self.fleet.instances()[id];
         let crashes = inst.version == Version::New
             && matches!(
                 self.release.defect.as_ref().map(|d| d.kind),
@@ -334,7 +334,7 @@ impl<'a> Simulation<'a> {
         if crashes || !self.fleet.mark_ready(id, self.now()) {
             return;
         }
-        let v = self.fleet.instances[id].version;
+        let v = self.fleet.instances()[id].version;
         let ready = self.fleet.counts(v).ready;
         self.note(&format!(
             "{} instance ready ({ready} ready)",

@@ -105,8 +105,8 @@ impl Simulation<'_> {
 
     /// An instance finished draining: its long-lived connections are cut.
     pub(super) fn instance_gone(&mut self, id: usize) {
-        let v = self.fleet.instances[id].version;
-        if self.fleet.instances[id].gone_at.is_some() {
+        let v = self.fleet.instances()[id].version;
+        if self.fleet.instances()[id].gone_at.is_some() {
             return;
         }
         let holding = self.fleet.holding_connections(v);

@@ -40,7 +40,7 @@ pub fn instance_hours(fleet: &Fleet, routing: &[(SimTime, f64)], end: SimTime) -
     let (mut provisioning, mut serving, mut idle, mut draining) = (0u64, 0u64, 0u64, 0u64);
     let mut by_version = [0u64; 2];
     let clip = |t: SimTime| t.min(end);
-    for inst in &fleet.instances {
+    for inst in fleet.instances() {
         let stop = clip(inst.stopping_at.unwrap_or(end));
         let gone = clip(inst.gone_at.unwrap_or(end));
         let ready = inst.ready_at.map(clip).unwrap_or(stop).min(stop);

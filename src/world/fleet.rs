@@ -44,11 +44,25 @@ pub enum FleetEvent {
     Gone(usize),
 }
 
+/// Every instance ever asked for, with running counts per version kept in
+/// step with each change, so the many per-event questions (how many ready?)
+/// never walk the instance list.
 #[derive(Debug, Default)]
 pub struct Fleet {
-    pub instances: Vec<Instance>,
+    instances: Vec<Instance>,
     live: usize,
     peak: usize,
+    /// Per version (old, new): spec, ready and available counts.
+    counts: [Counts; 2],
+    /// Per version: instances ready once and not yet gone (serving or draining).
+    holding: [u32; 2],
+}
+
+fn slot(version: Version) -> usize {
+    match version {
+        Version::Old => 0,
+        Version::New => 1,
+    }
 }
 
 impl Fleet {
@@ -67,29 +81,27 @@ impl Fleet {
         }
         fleet.live = replicas as usize;
         fleet.peak = fleet.live;
+        fleet.counts[slot(Version::Old)] = Counts {
+            spec: replicas,
+            ready: replicas,
+            available: replicas,
+        };
+        fleet.holding[slot(Version::Old)] = replicas;
         fleet
     }
 
+    /// Every instance asked for so far, in order of creation (its id).
+    pub fn instances(&self) -> &[Instance] {
+        &self.instances
+    }
+
     pub fn counts(&self, version: Version) -> Counts {
-        let mut c = Counts::default();
-        for i in self
-            .instances
-            .iter()
-            .filter(|i| i.version == version && i.is_live())
-        {
-            c.spec += 1;
-            c.ready += i.ready_at.is_some() as u32;
-            c.available += i.available as u32;
-        }
-        c
+        self.counts[slot(version)]
     }
 
     /// Instances of `version` that may hold open connections: ready once, not yet gone.
     pub fn holding_connections(&self, version: Version) -> u32 {
-        self.instances
-            .iter()
-            .filter(|i| i.version == version && i.ready_at.is_some() && i.gone_at.is_none())
-            .count() as u32
+        self.holding[slot(version)]
     }
 
     pub fn peak_instances(&self) -> usize {
@@ -121,6 +133,7 @@ impl Fleet {
                     gone_at: None,
                 });
                 self.live += 1;
+                self.counts[slot(version)].spec += 1;
                 events.push((now + startup(), FleetEvent::StartupDone(id)));
             }
             self.peak = self.peak.max(self.live);
@@ -131,15 +144,21 @@ impl Fleet {
             // Not ready first, then newest first (ReplicaSet ActivePodsWithRanks).
             candidates
                 .sort_by_key(|&id| (self.instances[id].ready_at.is_some(), std::cmp::Reverse(id)));
+            let counts = &mut self.counts[slot(version)];
             for &id in candidates.iter().take((current - replicas) as usize) {
                 let inst = &mut self.instances[id];
+                let was_ready = inst.ready_at.is_some();
+                counts.spec -= 1;
+                counts.ready -= was_ready as u32;
+                counts.available -= inst.available as u32;
                 inst.stopping_at = Some(now);
                 inst.available = false;
-                if inst.ready_at.is_some() && drain > SimTime::ZERO {
+                if was_ready && drain > SimTime::ZERO {
                     events.push((now + drain, FleetEvent::Gone(id)));
                 } else {
                     inst.gone_at = Some(now);
                     self.live -= 1;
+                    self.holding[slot(version)] -= was_ready as u32;
                 }
             }
         }
@@ -151,6 +170,8 @@ impl Fleet {
         let inst = &mut self.instances[id];
         if inst.is_live() && inst.ready_at.is_none() {
             inst.ready_at = Some(now);
+            self.counts[slot(inst.version)].ready += 1;
+            self.holding[slot(inst.version)] += 1;
             true
         } else {
             false
@@ -161,17 +182,20 @@ impl Fleet {
         let inst = &mut self.instances[id];
         if inst.is_ready() && !inst.available {
             inst.available = true;
+            self.counts[slot(inst.version)].available += 1;
             true
         } else {
             false
         }
     }
 
+    /// A stopping instance finished draining. A live one cannot just vanish.
     pub fn mark_gone(&mut self, id: usize, now: SimTime) {
         let inst = &mut self.instances[id];
-        if inst.gone_at.is_none() {
+        if inst.gone_at.is_none() && inst.stopping_at.is_some() {
             inst.gone_at = Some(now);
             self.live -= 1;
+            self.holding[slot(inst.version)] -= inst.ready_at.is_some() as u32;
         }
     }
 
@@ -184,6 +208,58 @@ impl Fleet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The counts the running tallies must equal, by walking every instance.
+    fn recount(f: &Fleet, v: Version) -> (Counts, u32) {
+        let mut c = Counts::default();
+        let mut holding = 0;
+        for i in f.instances().iter().filter(|i| i.version == v) {
+            if i.is_live() {
+                c.spec += 1;
+                c.ready += i.ready_at.is_some() as u32;
+                c.available += i.available as u32;
+            }
+            holding += (i.ready_at.is_some() && i.gone_at.is_none()) as u32;
+        }
+        (c, holding)
+    }
+
+    #[test]
+    fn running_counts_match_a_recount_after_any_sequence_of_changes() {
+        use rand::RngExt;
+        let mut rng = crate::engine::stream(5, 0, crate::engine::Purpose::Startup);
+        let mut f = Fleet::running(4);
+        for step in 0..2000u64 {
+            let now = SimTime(step);
+            let v = if rng.random::<bool>() {
+                Version::Old
+            } else {
+                Version::New
+            };
+            let n = f.instances().len();
+            match rng.random_range(0..4) {
+                0 => {
+                    let drain = SimTime(rng.random_range(0..2));
+                    f.scale(v, rng.random_range(0..8), now, drain, || SimTime(1));
+                }
+                1 if n > 0 => {
+                    f.mark_ready(rng.random_range(0..n), now);
+                }
+                2 if n > 0 => {
+                    f.mark_available(rng.random_range(0..n));
+                }
+                _ if n > 0 => f.mark_gone(rng.random_range(0..n), now),
+                _ => {}
+            }
+            for v in [Version::Old, Version::New] {
+                assert_eq!(
+                    (f.counts(v), f.holding_connections(v)),
+                    recount(&f, v),
+                    "step {step}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn scale_down_removes_unready_then_newest() {
