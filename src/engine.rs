@@ -161,7 +161,6 @@ pub enum Purpose {
     Traffic = 3,
     Monitor = 4,
     Human = 5,
-    Routing = 6,
 }
 
 /// A ChaCha8 generator keyed by (seed, replication, purpose). ChaCha8 is

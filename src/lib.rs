@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod experiment;
 pub mod export;
+pub mod input;
 pub mod monthly;
 pub mod outcome;
 pub mod recommend;
@@ -23,6 +24,7 @@ pub mod sizing_check;
 pub mod stats;
 pub mod strategies;
 pub mod trace;
+pub mod vocab;
 pub mod world;
 
 pub use error::{Error, Result};

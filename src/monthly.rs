@@ -14,9 +14,9 @@
 
 use crate::experiment::Results;
 use crate::outcome::Metric;
+use crate::scenario::StrategySpec;
 use crate::scenario::{DuplicateMode, Scenario};
 use crate::stats::{Summary, quantile};
-use crate::strategies::StrategySpec;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

@@ -5,8 +5,8 @@
 
 use crate::engine::{Purpose, stream};
 use crate::sizing::SizingResult;
+use crate::stats::{binomial, poisson};
 use crate::world::judge::{normal_quantile, two_proportion_z};
-use crate::world::traffic::{binomial, poisson};
 
 /// Share of `trials` simulated canaries, each run for `duration_s` at `rps`
 /// total, in which the z-test rejects equality at `confidence` (two-sided)

@@ -3,17 +3,18 @@
 //! ripgrep does with its flags: `raw` (exactly what was written, unknown keys
 //! rejected) and `validate` (typed values, units resolved, ranges checked).
 
-pub mod locate;
 pub mod raw;
 pub mod validate;
 
 use crate::engine::SimTime;
 use crate::error::{Error, Result};
-use crate::strategies::StrategySpec;
+use crate::input::locate::KeyMap;
+pub use crate::stats::Spread;
+use crate::strategies::StrategyConfig;
+pub use crate::vocab::DefectKind;
 use crate::world::judge::JudgeSpec;
-use rand::Rng;
-use rand_distr::{Distribution, StandardNormal};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The scenario compiled into the binary, identical to scenarios/default.toml.
 pub const DEFAULT_TOML: &str = include_str!("../../scenarios/default.toml");
@@ -27,11 +28,21 @@ pub struct Scenario {
     pub source_toml: String,
     pub service: Service,
     pub traffic: Traffic,
-    pub release: Release,
+    pub release: ReleaseModel,
     pub infra: Infra,
     pub monitoring: Monitoring,
     pub cost: Cost,
     pub strategies: Vec<StrategySpec>,
+}
+
+/// One `[[strategies]]` entry: its name, its validated kind, and its own
+/// judge. It builds a fresh controller per run.
+#[derive(Debug, Clone)]
+pub struct StrategySpec {
+    pub name: String,
+    pub config: Arc<dyn StrategyConfig>,
+    /// The strategy's own judge; None uses the scenario's `monitoring.judge`.
+    pub judge: Option<JudgeSpec>,
 }
 
 #[derive(Debug, Clone)]
@@ -84,8 +95,10 @@ impl Traffic {
     }
 }
 
+/// What releases are like (the `[release]` table): how often one is
+/// defective and with what. One drawn release is `release::Release`.
 #[derive(Debug, Clone)]
-pub struct Release {
+pub struct ReleaseModel {
     /// Probability that a release carries a defect (DORA's change failure rate).
     pub change_failure_rate: f64,
     /// Error rate of a healthy version; both versions fail at least this often.
@@ -95,35 +108,6 @@ pub struct Release {
     pub p_drift: f64,
     /// The defect catalogue; shares sum to 1.
     pub defects: Vec<DefectClass>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DefectKind {
-    /// New instances fail readiness: they never take traffic behind a health check.
-    CrashOnStart,
-    /// Smoke tests against an idle environment can find it.
-    SmokeDetectable,
-    /// Only real traffic shows it.
-    TrafficOnly,
-    /// Starts after a delay (a leak, an expiring cache).
-    Latent,
-}
-
-impl DefectKind {
-    pub const ALL: [(&'static str, DefectKind); 4] = [
-        ("crash-on-start", DefectKind::CrashOnStart),
-        ("smoke-detectable", DefectKind::SmokeDetectable),
-        ("traffic-only", DefectKind::TrafficOnly),
-        ("latent", DefectKind::Latent),
-    ];
-
-    pub fn name(self) -> &'static str {
-        DefectKind::ALL
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map(|(n, _)| *n)
-            .unwrap_or("unknown")
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -136,52 +120,6 @@ pub struct DefectClass {
     /// Delay from the first instance of the new version serving until a latent
     /// defect starts to fail requests.
     pub onset_s: Option<Spread>,
-}
-
-/// A positive quantity: fixed, or log-normal with the given median and 95th
-/// percentile (start-up times and error rates are right-skewed).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Spread {
-    pub median: f64,
-    pub p95: f64,
-}
-
-impl Spread {
-    pub fn fixed(value: f64) -> Spread {
-        Spread {
-            median: value,
-            p95: value,
-        }
-    }
-
-    pub fn is_fixed(&self) -> bool {
-        self.p95 == self.median
-    }
-
-    /// The log-normal's sigma: ln(p95 / median) / z(0.95).
-    pub fn sigma(&self) -> f64 {
-        if self.is_fixed() || self.median <= 0.0 {
-            0.0
-        } else {
-            (self.p95 / self.median).ln() / 1.644_853_626_951_472_2
-        }
-    }
-
-    pub fn mean(&self) -> f64 {
-        let s = self.sigma();
-        self.median * (s * s / 2.0).exp()
-    }
-
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        // One normal draw per sample even when fixed, so a stream's position
-        // does not depend on whether a spread happens to be fixed.
-        let z: f64 = StandardNormal.sample(rng);
-        if self.is_fixed() {
-            self.median
-        } else {
-            self.median * (self.sigma() * z).exp()
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -257,10 +195,10 @@ impl Scenario {
 
     /// Parses and validates scenario text; `file` is only used in messages.
     pub fn parse(text: &str, file: &Path) -> Result<Scenario> {
-        let keys = locate::KeyMap::new(text);
+        let keys = KeyMap::new(text);
         let raw: raw::RawScenario =
             toml::from_str(text).map_err(|e| toml_error(file, text, &keys, &e))?;
-        let validator = validate::Validator::new(file.to_path_buf(), keys);
+        let validator = crate::input::Validator::new(file.to_path_buf(), keys);
         validator.scenario(raw, text)
     }
 
@@ -271,7 +209,7 @@ impl Scenario {
 }
 
 /// Turns a toml/serde error into one message naming the file, line and key.
-fn toml_error(file: &Path, text: &str, keys: &locate::KeyMap, e: &toml::de::Error) -> Error {
+fn toml_error(file: &Path, text: &str, keys: &KeyMap, e: &toml::de::Error) -> Error {
     let offset = e.span().map(|s| s.start);
     let line = offset.map(|o| keys.line_of_offset(o));
     let mut key = offset.and_then(|o| keys.path_at(o)).map(str::to_string);

@@ -1,103 +1,19 @@
 //! Raw scenario → typed [`Scenario`]: every range checked, every duration
 //! turned into [`SimTime`], every error tied to its file, line and key.
 
-use super::locate::KeyMap;
-use super::raw::{RawCost, RawDefect, RawMedianP95, RawScenario, RawSpread};
+use super::raw::{RawCost, RawDefect, RawMedianP95, RawScenario, RawSpread, RawStrategy};
 use super::{
-    Cost, DefectClass, DefectKind, DuplicateMode, Infra, Monitoring, Release, RollbackBy, Scenario,
-    Service, Spread, Traffic,
+    Cost, DefectClass, DefectKind, DuplicateMode, Infra, Monitoring, ReleaseModel, RollbackBy,
+    Scenario, Service, Spread, StrategySpec, Traffic,
 };
-use crate::engine::SimTime;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::input::KeyReader;
+use crate::input::Validator;
 use crate::strategies;
 use crate::world::judge::JudgeSpec;
 use serde::Deserialize;
-use std::path::PathBuf;
-
-pub struct Validator {
-    file: PathBuf,
-    keys: KeyMap,
-}
 
 impl Validator {
-    pub fn new(file: PathBuf, keys: KeyMap) -> Validator {
-        Validator { file, keys }
-    }
-
-    /// An error at `path`, located in the file.
-    pub fn error(&self, path: &str, message: impl Into<String>) -> Error {
-        Error::Input {
-            file: self.file.clone(),
-            line: self.keys.line_of_path(path),
-            key: Some(path.to_string()),
-            message: message.into(),
-        }
-    }
-
-    pub fn probability(&self, path: &str, value: f64) -> Result<f64> {
-        if (0.0..=1.0).contains(&value) {
-            Ok(value)
-        } else {
-            Err(self.error(
-                path,
-                format!("must be a probability in [0, 1], got {value}"),
-            ))
-        }
-    }
-
-    pub fn positive(&self, path: &str, value: f64) -> Result<f64> {
-        if value.is_finite() && value > 0.0 {
-            Ok(value)
-        } else {
-            Err(self.error(path, format!("must be greater than 0, got {value}")))
-        }
-    }
-
-    pub fn non_negative(&self, path: &str, value: f64) -> Result<f64> {
-        if value.is_finite() && value >= 0.0 {
-            Ok(value)
-        } else {
-            Err(self.error(path, format!("must be 0 or more, got {value}")))
-        }
-    }
-
-    /// A duration in seconds (0 allowed), as simulated milliseconds.
-    pub fn duration_s(&self, path: &str, seconds: f64) -> Result<SimTime> {
-        if !seconds.is_finite() || seconds < 0.0 {
-            return Err(self.error(
-                path,
-                format!("a duration cannot be negative, got {seconds} s"),
-            ));
-        }
-        if seconds > 365.0 * 86_400.0 {
-            return Err(self.error(path, format!("{seconds} s is longer than a year")));
-        }
-        Ok(SimTime::from_secs_f64(seconds))
-    }
-
-    /// An hour of the day in [0, 24).
-    pub fn hour(&self, path: &str, value: f64) -> Result<f64> {
-        if (0.0..24.0).contains(&value) {
-            Ok(value)
-        } else {
-            Err(self.error(
-                path,
-                format!("must be an hour of the day from 0 to 24 (exclusive), got {value}"),
-            ))
-        }
-    }
-
-    pub fn count(&self, path: &str, value: i64, min: i64, max: i64) -> Result<u64> {
-        if (min..=max).contains(&value) {
-            Ok(value as u64)
-        } else {
-            Err(self.error(
-                path,
-                format!("must be a whole number from {min} to {max}, got {value}"),
-            ))
-        }
-    }
-
     /// A fixed value or a log-normal spread; `upper` bounds every value (1 for rates).
     pub fn spread(&self, path: &str, raw: RawSpread, upper: Option<f64>) -> Result<Spread> {
         let spread = match raw {
@@ -224,16 +140,13 @@ impl Validator {
         let mut specs = Vec::with_capacity(raw.strategies.len());
         for (i, s) in raw.strategies.into_iter().enumerate() {
             let path = format!("strategies[{i}]");
-            if specs
-                .iter()
-                .any(|x: &strategies::StrategySpec| x.name == s.name)
-            {
+            if specs.iter().any(|x: &StrategySpec| x.name == s.name) {
                 return Err(self.error(
                     &format!("{path}.name"),
                     format!("the name `{}` is used twice", s.name),
                 ));
             }
-            specs.push(strategies::parse(s, &path, self, service.instances)?);
+            specs.push(self.strategy(s, &path, service.instances)?);
         }
         Ok(Scenario {
             name: raw.name.unwrap_or_else(|| "unnamed".into()),
@@ -275,6 +188,36 @@ impl Validator {
         })
     }
 
+    /// One `[[strategies]]` entry: its name, its kind (read by the kind's
+    /// own module, see `strategies::KINDS`) and its own judge.
+    fn strategy(&self, raw: RawStrategy, path: &str, replicas: u32) -> Result<StrategySpec> {
+        if raw.name.trim().is_empty() {
+            return Err(self.error(&format!("{path}.name"), "a strategy needs a name"));
+        }
+        let Some(parse_kind) = strategies::parser(&raw.kind) else {
+            return Err(self.error(
+                &format!("{path}.kind"),
+                format!(
+                    "unknown strategy kind `{}`; expected one of {}",
+                    raw.kind,
+                    strategies::kind_names().join(", ")
+                ),
+            ));
+        };
+        let mut keys = raw.keys;
+        let judge = match keys.remove("judge") {
+            Some(value) => Some(self.judge(&format!("{path}.judge"), value)?),
+            None => None,
+        };
+        let mut reader = KeyReader::new(self, path, keys);
+        let config = parse_kind(&mut reader, replicas)?;
+        Ok(StrategySpec {
+            name: raw.name,
+            config,
+            judge,
+        })
+    }
+
     /// A judge table (`{ kind = "argo", max_error_rate = 0.01, ... }`).
     pub fn judge(&self, path: &str, value: toml::Value) -> Result<JudgeSpec> {
         let spec =
@@ -283,7 +226,7 @@ impl Validator {
         Ok(spec)
     }
 
-    fn release(&self, raw: super::raw::RawRelease) -> Result<Release> {
+    fn release(&self, raw: super::raw::RawRelease) -> Result<ReleaseModel> {
         let change_failure_rate =
             self.probability("release.change_failure_rate", raw.change_failure_rate)?;
         let baseline_error_rate =
@@ -305,7 +248,7 @@ impl Validator {
                 format!("the shares of the defect classes must sum to 1, got {total}"),
             ));
         }
-        Ok(Release {
+        Ok(ReleaseModel {
             change_failure_rate,
             baseline_error_rate,
             p_drift,
@@ -370,95 +313,5 @@ impl Validator {
             error_rate,
             onset_s,
         })
-    }
-}
-
-/// Reads one strategy's own keys from its table, so each strategy module
-/// declares the keys it understands and anything else is rejected by name.
-pub struct KeyReader<'a> {
-    validator: &'a Validator,
-    prefix: String,
-    table: toml::Table,
-}
-
-impl<'a> KeyReader<'a> {
-    pub fn new(validator: &'a Validator, prefix: &str, table: toml::Table) -> KeyReader<'a> {
-        KeyReader {
-            validator,
-            prefix: prefix.to_string(),
-            table,
-        }
-    }
-
-    pub fn validator(&self) -> &Validator {
-        self.validator
-    }
-
-    pub fn path(&self, key: &str) -> String {
-        format!("{}.{key}", self.prefix)
-    }
-
-    pub fn error(&self, key: &str, message: impl Into<String>) -> Error {
-        self.validator.error(&self.path(key), message)
-    }
-
-    pub fn take(&mut self, key: &str) -> Option<toml::Value> {
-        self.table.remove(key)
-    }
-
-    pub fn f64(&mut self, key: &str) -> Result<Option<f64>> {
-        match self.take(key) {
-            None => Ok(None),
-            Some(toml::Value::Float(f)) => Ok(Some(f)),
-            Some(toml::Value::Integer(i)) => Ok(Some(i as f64)),
-            Some(other) => {
-                Err(self.error(key, format!("expected a number, got {}", other.type_str())))
-            }
-        }
-    }
-
-    pub fn bool(&mut self, key: &str) -> Result<Option<bool>> {
-        match self.take(key) {
-            None => Ok(None),
-            Some(toml::Value::Boolean(b)) => Ok(Some(b)),
-            Some(other) => Err(self.error(
-                key,
-                format!("expected true or false, got {}", other.type_str()),
-            )),
-        }
-    }
-
-    pub fn string(&mut self, key: &str) -> Result<Option<String>> {
-        match self.take(key) {
-            None => Ok(None),
-            Some(toml::Value::String(s)) => Ok(Some(s)),
-            Some(other) => {
-                Err(self.error(key, format!("expected a string, got {}", other.type_str())))
-            }
-        }
-    }
-
-    pub fn duration_s(&mut self, key: &str, default_s: f64) -> Result<SimTime> {
-        let seconds = self.f64(key)?.unwrap_or(default_s);
-        self.validator.duration_s(&self.path(key), seconds)
-    }
-
-    /// Every key must have been taken; the first one left is unknown.
-    pub fn finish(&self, kind: &str, known: &[&str]) -> Result<()> {
-        match self.table.keys().next() {
-            None => Ok(()),
-            // A key of the kind that the chosen switch or router does not read.
-            Some(k) if known.contains(&k.as_str()) => Err(self.validator.error(
-                &self.path(k),
-                format!("does not apply to this {kind} strategy's switch or router; remove it"),
-            )),
-            Some(k) => Err(self.validator.error(
-                &self.path(k),
-                format!(
-                    "unknown key for a {kind} strategy; its keys are: name, kind, judge, {}",
-                    known.join(", ")
-                ),
-            )),
-        }
     }
 }

@@ -5,7 +5,7 @@ use super::{Event, HORIZON_CAP, Moment, Simulation};
 use crate::engine::SimTime;
 use crate::outcome::{Kind, Metric, Outcome};
 use crate::scenario::DefectKind;
-use crate::strategies::Version;
+use crate::vocab::Version;
 use crate::world::cost;
 use crate::world::monitor;
 use crate::world::traffic::{self, Offer, VersionSpan};

@@ -4,7 +4,7 @@
 
 use super::{Event, Simulation};
 use crate::engine::SimTime;
-use crate::strategies::{Route, Version};
+use crate::vocab::{Route, Version};
 
 impl Simulation<'_> {
     /// Starts a route change: it settles when all but the strategy's settle
@@ -148,8 +148,8 @@ pub(super) fn version_name(v: Version) -> &'static str {
     }
 }
 
-pub(super) fn route_text(route: crate::strategies::Route) -> String {
-    use crate::strategies::Route;
+pub(super) fn route_text(route: crate::vocab::Route) -> String {
+    use crate::vocab::Route;
     match route {
         Route::ByReadyInstances => "spread over ready instances of both versions".into(),
         Route::Weight(w) => format!("{:.0}% of requests to the new version", w * 100.0),

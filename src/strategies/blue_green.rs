@@ -16,7 +16,7 @@ use super::routing_keys::{self, SwitchKeys, TrafficStep};
 use super::{Action, Observation, Route, Strategy, StrategyConfig, Version, View};
 use crate::engine::SimTime;
 use crate::error::Result;
-use crate::scenario::validate::KeyReader;
+use crate::input::KeyReader;
 use crate::world::router::Switch;
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 
 use super::{Action, Observation, Strategy, StrategyConfig, Version, View};
 use crate::error::Result;
-use crate::scenario::validate::KeyReader;
+use crate::input::KeyReader;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]

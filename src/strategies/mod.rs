@@ -15,40 +15,11 @@ pub mod routing_keys;
 
 use crate::engine::SimTime;
 use crate::error::Result;
-use crate::scenario::raw::RawStrategy;
-use crate::scenario::validate::{KeyReader, Validator};
-use crate::world::judge::JudgeSpec;
+use crate::input::KeyReader;
+pub use crate::vocab::{Counts, Route, Version};
 use crate::world::router::Switch;
 use std::fmt;
 use std::sync::Arc;
-
-/// The version running before the release (`Old`, also "stable" or "blue")
-/// and the release itself (`New`, also "canary" or "green").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Version {
-    Old,
-    New,
-}
-
-impl Version {
-    pub fn other(self) -> Version {
-        match self {
-            Version::Old => Version::New,
-            Version::New => Version::Old,
-        }
-    }
-}
-
-/// Instance counts of one version as a controller sees them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    /// Instances asked for and not being torn down (a ReplicaSet's spec).
-    pub spec: u32,
-    /// Passing readiness.
-    pub ready: u32,
-    /// Ready for at least min_ready_s (Kubernetes' "available").
-    pub available: u32,
-}
 
 /// What a controller can see when it decides.
 #[derive(Debug, Clone, Copy, Default)]
@@ -67,19 +38,6 @@ impl View {
             Version::New => self.new,
         }
     }
-}
-
-/// Where the router sends requests.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Route {
-    /// Spread over every ready instance of either version (a Kubernetes
-    /// Service, a load balancer target group): the share follows replica counts.
-    ByReadyInstances,
-    /// An exact share of requests to the new version (service mesh, weighted
-    /// ingress, Argo Rollouts with a traffic router), in [0, 1].
-    Weight(f64),
-    /// Every request to one environment (blue-green switch).
-    All(Version),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -165,15 +123,7 @@ pub trait StrategyConfig: fmt::Debug + Send + Sync {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct StrategySpec {
-    pub name: String,
-    pub config: Arc<dyn StrategyConfig>,
-    /// The strategy's own judge; None uses the scenario's `monitoring.judge`.
-    pub judge: Option<JudgeSpec>,
-}
-
-type ParseFn = fn(&mut KeyReader, u32) -> Result<Arc<dyn StrategyConfig>>;
+pub type ParseFn = fn(&mut KeyReader, u32) -> Result<Arc<dyn StrategyConfig>>;
 
 /// Every strategy kind the scenario may name, with the function that reads its keys.
 pub const KINDS: &[(&str, ParseFn)] = &[
@@ -183,36 +133,12 @@ pub const KINDS: &[(&str, ParseFn)] = &[
     ("canary", canary::parse),
 ];
 
-pub fn parse(
-    raw: RawStrategy,
-    path: &str,
-    validator: &Validator,
-    replicas: u32,
-) -> Result<StrategySpec> {
-    if raw.name.trim().is_empty() {
-        return Err(validator.error(&format!("{path}.name"), "a strategy needs a name"));
-    }
-    let Some((_, parse_kind)) = KINDS.iter().find(|(k, _)| *k == raw.kind) else {
-        let names: Vec<_> = KINDS.iter().map(|(k, _)| *k).collect();
-        return Err(validator.error(
-            &format!("{path}.kind"),
-            format!(
-                "unknown strategy kind `{}`; expected one of {}",
-                raw.kind,
-                names.join(", ")
-            ),
-        ));
-    };
-    let mut keys = raw.keys;
-    let judge = match keys.remove("judge") {
-        Some(value) => Some(validator.judge(&format!("{path}.judge"), value)?),
-        None => None,
-    };
-    let mut reader = KeyReader::new(validator, path, keys);
-    let config = parse_kind(&mut reader, replicas)?;
-    Ok(StrategySpec {
-        name: raw.name,
-        config,
-        judge,
-    })
+/// The function that reads the keys of strategy kind `kind`, if there is one.
+pub fn parser(kind: &str) -> Option<ParseFn> {
+    KINDS.iter().find(|(k, _)| *k == kind).map(|(_, f)| *f)
+}
+
+/// Every kind's name, for messages.
+pub fn kind_names() -> Vec<&'static str> {
+    KINDS.iter().map(|(k, _)| *k).collect()
 }

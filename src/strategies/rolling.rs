@@ -6,7 +6,7 @@
 use super::{Action, Counts, Observation, Strategy, StrategyConfig, Version, View};
 use crate::engine::SimTime;
 use crate::error::Result;
-use crate::scenario::validate::KeyReader;
+use crate::input::KeyReader;
 use std::sync::Arc;
 
 /// A count or a percentage of the desired replicas (Kubernetes IntOrString).

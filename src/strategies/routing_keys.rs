@@ -3,7 +3,7 @@
 
 use crate::engine::SimTime;
 use crate::error::Result;
-use crate::scenario::validate::KeyReader;
+use crate::input::KeyReader;
 use crate::world::dns::DnsParams;
 use crate::world::router::Switch;
 use serde::Deserialize;

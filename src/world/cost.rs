@@ -4,7 +4,7 @@
 
 use crate::engine::SimTime;
 use crate::scenario::Cost;
-use crate::strategies::Version;
+use crate::vocab::Version;
 use crate::world::fleet::Fleet;
 
 /// Instance-hours of the window, split by what the instances were doing.

@@ -3,7 +3,7 @@
 //! (and so cost) come from these real states, not from a formula.
 
 use crate::engine::SimTime;
-use crate::strategies::{Counts, Version};
+use crate::vocab::{Counts, Version};
 
 #[derive(Debug, Clone)]
 pub struct Instance {

@@ -9,7 +9,7 @@
 //! go of the old answer.
 
 use crate::engine::SimTime;
-use crate::strategies::{Counts, Route, Version};
+use crate::vocab::{Counts, Route, Version};
 use crate::world::dns::DnsParams;
 
 /// How a route change reaches clients.

@@ -3,8 +3,9 @@
 //! in the span are a Poisson draw and the failures among them binomial draws:
 //! exact in distribution, and hundreds of times cheaper than per-request events.
 
+use crate::stats::{binomial, poisson};
 use rand::{Rng, RngExt};
-use rand_distr::{Binomial, Distribution, Poisson, StandardNormal};
+use rand_distr::{Distribution, StandardNormal};
 
 /// What one version saw during one span.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -58,32 +59,6 @@ pub fn draw<R: Rng + ?Sized>(rng: &mut R, offer: Offer, duration_s: f64) -> Vers
         dropped,
         defect_errors,
         baseline_errors,
-    }
-}
-
-pub fn poisson<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> u64 {
-    if mean.is_nan() || mean <= 0.0 {
-        return 0;
-    }
-    match Poisson::new(mean) {
-        Ok(p) => {
-            let x: f64 = p.sample(rng);
-            x as u64
-        }
-        Err(_) => mean.round() as u64,
-    }
-}
-
-pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
-    if n == 0 || p.is_nan() || p <= 0.0 {
-        return 0;
-    }
-    if p >= 1.0 {
-        return n;
-    }
-    match Binomial::new(n, p) {
-        Ok(b) => b.sample(rng),
-        Err(_) => (n as f64 * p).round() as u64,
     }
 }
 

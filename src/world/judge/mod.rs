@@ -132,7 +132,6 @@
 //!   `k < min_intervals`.
 
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, Normal};
 
 /// Counts observed during one monitoring interval.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -489,11 +488,10 @@ impl JudgeSpec {
 
 mod false_alarm;
 mod state;
-mod stats;
 #[cfg(test)]
 mod tests;
 
+pub use crate::stats::{mann_whitney_u_p_value, normal_quantile, normal_sf, two_proportion_z};
 use false_alarm::*;
 pub use state::JudgeState;
 use state::*;
-pub use stats::{mann_whitney_u_p_value, normal_quantile, normal_sf, two_proportion_z};

@@ -1,7 +1,7 @@
-//! Statistical helpers: the two-proportion z-test, the normal tail and
-//! quantile, and the Mann-Whitney U test.
+//! Hypothesis tests the judges use: the two-proportion z-test, the normal
+//! tail and quantile, and the Mann-Whitney U test.
 
-use super::*;
+use statrs::distribution::{ContinuousCDF, Normal};
 
 /// Pooled two-proportion z statistic, canary (`x1` of `n1`) minus baseline
 /// (`x2` of `n2`):
