@@ -150,6 +150,27 @@ impl<E> EventQueue<E> {
     }
 }
 
+/// A component's handle on the queue: it schedules its own events, which
+/// the queue stores as the simulation's event type (`G: From<E>`), so every
+/// component's events share one order of (time, insertion sequence).
+pub trait Schedule<E> {
+    fn now(&self) -> SimTime;
+    fn at(&mut self, at: SimTime, event: E);
+    fn after(&mut self, delay: SimTime, event: E) {
+        let at = self.now() + delay;
+        self.at(at, event);
+    }
+}
+
+impl<E, G: From<E>> Schedule<E> for EventQueue<G> {
+    fn now(&self) -> SimTime {
+        EventQueue::now(self)
+    }
+    fn at(&mut self, at: SimTime, event: E) {
+        self.schedule(at, G::from(event));
+    }
+}
+
 /// What a random stream is used for. Each purpose has its own generator, so a
 /// change in how many numbers one purpose draws never shifts another's, and
 /// every strategy in a replication faces the same release (common random numbers).

@@ -68,7 +68,7 @@ pub fn base_monthly_usd(scenario: &Scenario) -> f64 {
 
 /// Whether a strategy needs a whole second environment beside production.
 pub fn needs_duplicate_environment(spec: &StrategySpec) -> bool {
-    spec.config.needs_duplicate_environment()
+    spec.config.environment().duplicate_environment
 }
 
 /// The monthly view of every strategy, in the scenario's order.

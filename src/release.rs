@@ -2,7 +2,9 @@
 //! shared by every strategy (common random numbers).
 
 use crate::engine::{Purpose, SimTime, stream};
-use crate::scenario::{DefectKind, Scenario, Spread};
+use crate::scenario::{Scenario, Spread};
+pub use crate::vocab::Defect;
+use crate::vocab::DefectKind;
 use rand::RngExt;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -14,15 +16,6 @@ pub struct Release {
     /// Uniform draw that decides whether smoke tests of a given coverage find
     /// a smoke-detectable defect (found when below the coverage).
     pub smoke_draw: f64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Defect {
-    pub kind: DefectKind,
-    /// Extra failure probability on every request the new version serves.
-    pub error_rate: f64,
-    /// For a latent defect: delay from the new version's first request to its onset.
-    pub onset: Option<SimTime>,
 }
 
 impl Release {

@@ -1,7 +1,9 @@
 //! The shared vocabulary of the world and the strategies: the two versions
-//! of a release, the instance counts a controller sees, and where the router
-//! sends requests, and the classes of defect a release may carry. It sits below both `world` and `strategies`, so neither
-//! needs the other for these words.
+//! of a release, the instance counts a controller sees, where the router
+//! sends requests, and the defect a release may carry. It sits below both
+//! `world` and `strategies`, so neither needs the other for these words.
+
+use crate::engine::SimTime;
 
 /// The version running before the release (`Old`, also "stable" or "blue")
 /// and the release itself (`New`, also "canary" or "green").
@@ -71,4 +73,14 @@ impl DefectKind {
             .map(|(n, _)| *n)
             .unwrap_or("unknown")
     }
+}
+
+/// The defect a drawn release carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Defect {
+    pub kind: DefectKind,
+    /// Extra failure probability on every request the new version serves.
+    pub error_rate: f64,
+    /// For a latent defect: delay from the new version's first request to its onset.
+    pub onset: Option<SimTime>,
 }

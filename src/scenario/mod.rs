@@ -13,6 +13,8 @@ pub use crate::stats::Spread;
 use crate::strategies::StrategyConfig;
 pub use crate::vocab::DefectKind;
 use crate::world::judge::JudgeSpec;
+pub use crate::world::monitor::RollbackBy;
+use crate::world::traffic::DailyCurve;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -75,23 +77,24 @@ pub struct Traffic {
 }
 
 impl Traffic {
+    /// The daily curve the request rate follows.
+    pub fn curve(&self) -> DailyCurve {
+        DailyCurve {
+            rate_rps: self.rate_rps,
+            amplitude: self.daily_amplitude,
+            peak_hour: self.peak_hour,
+            start_hour: self.start_hour,
+        }
+    }
+
     /// Requests per second at `t_s` seconds after the deployment started.
     pub fn rate_at(&self, t_s: f64) -> f64 {
-        let phase = std::f64::consts::TAU
-            * (self.start_hour * 3600.0 + t_s - self.peak_hour * 3600.0)
-            / 86_400.0;
-        self.rate_rps * (1.0 + self.daily_amplitude * phase.cos())
+        self.curve().rate_at(t_s)
     }
 
     /// Mean request rate over [t0_s, t1_s], integrating the daily curve exactly.
     pub fn mean_rate(&self, t0_s: f64, t1_s: f64) -> f64 {
-        if self.daily_amplitude == 0.0 || t1_s <= t0_s {
-            return self.rate_at(t0_s);
-        }
-        let w = std::f64::consts::TAU / 86_400.0;
-        let offset = (self.start_hour - self.peak_hour) * 3600.0;
-        let integral_cos = ((w * (t1_s + offset)).sin() - (w * (t0_s + offset)).sin()) / w;
-        self.rate_rps * (1.0 + self.daily_amplitude * integral_cos / (t1_s - t0_s))
+        self.curve().mean_rate(t0_s, t1_s)
     }
 }
 
@@ -168,12 +171,6 @@ pub struct Monitoring {
     pub query_failure_rate: f64,
     pub watch_after_promotion: SimTime,
     pub progress_deadline: SimTime,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RollbackBy {
-    Automatic,
-    Manual,
 }
 
 impl Scenario {

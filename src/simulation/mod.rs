@@ -1,133 +1,91 @@
-//! One simulated release under one strategy: the engine's clock and queue,
-//! the world (fleet, router, traffic, monitor) and the strategy's controller.
-//! Events are processed in order; between two events traffic is drawn for the
+//! One simulated release under one strategy. The simulation is a conductor:
+//! it owns the event queue and three components that own their state, the
+//! [`World`] (fleet, router, connections, sessions, traffic, user exposure),
+//! the [`Monitor`] (judge, interval counts, paging) and the [`Tally`] (what
+//! happened, and the outcome), plus the strategy's controller. Each event
+//! belongs to one component; what the component reports is narrated and
+//! passed to the controller as an observation, and the controller's actions
+//! are applied to the world. Between two events traffic is drawn for the
 //! whole span at once.
+//!
+//! Layering: `simulation` may import `world`, `strategies`, `scenario`,
+//! `release`, `outcome`, `engine`, `stats` and `vocab`; nothing below it
+//! imports it.
 
-mod accounting;
-mod routing;
+mod narration;
+pub mod tally;
 
-use routing::version_name;
+pub use narration::{Moment, TraceEvent};
+pub use tally::DecisionReason;
 
 use crate::engine::{EventQueue, Purpose, SimTime, stream};
 use crate::outcome::{Kind, Outcome};
 use crate::release::Release;
-use crate::scenario::RollbackBy;
-use crate::scenario::StrategySpec;
-use crate::scenario::{DefectKind, Scenario};
-use crate::strategies::{Action, Observation, Strategy, View};
+use crate::scenario::{Scenario, StrategySpec};
+use crate::strategies::{Action, Environment, Observation, Strategy, View};
 use crate::vocab::Version;
-use crate::world::connections::Connections;
-use crate::world::fleet::{Fleet, FleetEvent};
-use crate::world::judge::{IntervalCounts, JudgeState, Verdict};
-use crate::world::router::Router;
-use crate::world::sessions::Sessions;
-use crate::world::traffic::UserExposure;
-use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
+use crate::world::cost::IncidentPrices;
+use crate::world::fleet::FleetEvent;
+use crate::world::judge::Verdict;
+use crate::world::monitor::{Decision, Monitor, MonitorEvent, MonitorParams};
+use crate::world::{Happened, World, WorldEvent, WorldParams};
+use narration::{Narration, Stamp, route_text, version_name};
+use tally::{Tally, TallyEvent, TallyParams};
 
 /// No deployment is simulated past this; one still running is `stuck`.
 const HORIZON_CAP: SimTime = SimTime(7 * 86_400 * 1000);
 
+/// Every event, by the component it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Event {
-    StartupDone(usize),
-    Available(usize),
-    Gone(usize),
-    Timer(u32),
-    /// A route change has settled; ignored unless it is the latest change.
-    RouteSettled(u32),
-    MonitorTick,
-    ProgressCheck(usize),
-    DefectOnset,
-    SmokeTestsDone {
-        found_defect: bool,
-    },
-    /// The paged person decides to roll back.
-    HumanDecision,
-    /// A moment when a rollback's routing change should have brought the
-    /// new version under 1% of traffic.
-    Recheck,
-    /// Five minutes after the switch to all-new began.
-    FiveMinutesAfterSwitch,
+    World(WorldEvent),
+    Monitor(MonitorEvent),
+    Strategy(StrategyEvent),
+    Tally(TallyEvent),
     /// End of observation; ignored unless its generation is current.
     End(u32),
 }
 
-/// A moment of a run that plots and narrations mark.
+/// What the simulation does on the strategy's behalf and reports back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Moment {
-    /// A judge or smoke test found the defect.
-    Detected,
-    RollbackDecided,
-    /// The new version serves under 1% of traffic after a rollback decision.
-    Mitigated,
+enum StrategyEvent {
+    Timer(u32),
+    SmokeTestsDone { found_defect: bool },
 }
 
-/// One line of a narrated run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TraceEvent {
-    pub at: SimTime,
-    pub what: String,
-    pub moment: Option<Moment>,
-    pub old_ready: u32,
-    pub new_ready: u32,
-    pub share_new: f64,
+impl From<WorldEvent> for Event {
+    fn from(e: WorldEvent) -> Event {
+        Event::World(e)
+    }
 }
-
-/// Why the rollback was decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DecisionReason {
-    Monitor,
-    ProgressDeadline,
-    SmokeTests,
+impl From<MonitorEvent> for Event {
+    fn from(e: MonitorEvent) -> Event {
+        Event::Monitor(e)
+    }
+}
+impl From<StrategyEvent> for Event {
+    fn from(e: StrategyEvent) -> Event {
+        Event::Strategy(e)
+    }
+}
+impl From<TallyEvent> for Event {
+    fn from(e: TallyEvent) -> Event {
+        Event::Tally(e)
+    }
 }
 
 pub struct Simulation<'a> {
-    scenario: &'a Scenario,
     release: &'a Release,
+    watch_after_promotion: SimTime,
     controller: Box<dyn Strategy>,
-    min_ready: SimTime,
     queue: EventQueue<Event>,
-    fleet: Fleet,
-    router: Router,
-    startup_rng: ChaCha8Rng,
-    traffic_rng: ChaCha8Rng,
-    users: UserExposure,
-    judge: Option<JudgeState>,
-    human_rng: ChaCha8Rng,
-    monitor_rng: ChaCha8Rng,
-    paged: bool,
-    interval: IntervalCounts,
-    /// Traffic has been drawn up to here.
-    accounted_to: SimTime,
+    world: World,
+    monitor: Monitor,
+    tally: Tally,
+    narration: Narration,
+    /// The release is still observed: traffic is drawn and the monitor judges.
     observing: bool,
     end_generation: u32,
-    onset_scheduled: bool,
-    defect_active: bool,
-    // What happened.
-    failed_requests: u64,
-    dropped_requests: u64,
-    exposure_start: Option<SimTime>,
-    peak_exposure: f64,
-    decision: Option<(SimTime, DecisionReason)>,
-    mitigated_at: Option<SimTime>,
-    completed: Option<(SimTime, Kind)>,
-    trace: Option<Vec<TraceEvent>>,
-    /// (from, share of requests on the new version).
-    routing_log: Vec<(SimTime, f64)>,
-    /// Requests offered over the observed window, for the mean rate.
-    offered_requests: f64,
-    observed_s: f64,
-    // Routing layer.
-    drain: SimTime,
-    sticky: bool,
-    settle: (f64, Option<SimTime>),
-    connections: Connections,
-    sessions: Sessions,
-    route_generation: u32,
-    switch_started: Option<SimTime>,
-    time_to_switch_s: Option<f64>,
-    stale_after_5min: Option<f64>,
 }
 
 impl<'a> Simulation<'a> {
@@ -139,214 +97,180 @@ impl<'a> Simulation<'a> {
         replication: u64,
     ) -> Self {
         let replicas = scenario.service.instances;
+        let env = strategy.config.environment();
         let m = &scenario.monitoring;
+        let monitor = MonitorParams {
+            judge: m.enabled.then(|| strategy.judge.unwrap_or(m.judge)),
+            interval: m.interval,
+            query_failure_rate: m.query_failure_rate,
+            rollback: m.rollback,
+            human_response_s: m.human_response_s,
+        };
+        let tally = TallyParams {
+            replicas,
+            price_usd_per_hour: scenario.infra.price_usd_per_hour,
+            rate_rps: scenario.traffic.rate_rps,
+            prices: IncidentPrices {
+                cost_per_failed_request_usd: scenario.cost.cost_per_failed_request_usd,
+                downtime_cost_per_minute_usd: scenario.cost.downtime_cost_per_minute_usd,
+            },
+            defective: release.is_defective(),
+        };
         Simulation {
-            scenario,
             release,
+            watch_after_promotion: m.watch_after_promotion,
             controller: strategy.config.controller(replicas),
-            min_ready: strategy.config.min_ready(),
             queue: EventQueue::new(),
-            fleet: Fleet::running(replicas),
-            router: Router::new(strategy.config.initial_route(), strategy.config.switch()),
-            startup_rng: stream(seed, replication, Purpose::Startup),
-            traffic_rng: stream(seed, replication, Purpose::Traffic),
-            users: UserExposure::new(scenario.traffic.users),
-            // The judge spec was validated with the scenario, so this cannot fail.
-            judge: m
-                .enabled
-                .then(|| JudgeState::new(strategy.judge.unwrap_or(m.judge)).ok())
-                .flatten(),
-            human_rng: stream(seed, replication, Purpose::Human),
-            monitor_rng: stream(seed, replication, Purpose::Monitor),
-            paged: false,
-            interval: IntervalCounts::default(),
-            accounted_to: SimTime::ZERO,
+            world: World::new(
+                world_params(scenario, &env, release),
+                stream(seed, replication, Purpose::Startup),
+                stream(seed, replication, Purpose::Traffic),
+            ),
+            monitor: Monitor::new(
+                monitor,
+                stream(seed, replication, Purpose::Monitor),
+                stream(seed, replication, Purpose::Human),
+            ),
+            tally: Tally::new(tally),
+            narration: Narration::default(),
             observing: true,
             end_generation: 0,
-            onset_scheduled: false,
-            defect_active: !matches!(
-                release.defect.as_ref().map(|d| d.kind),
-                Some(DefectKind::Latent)
-            ),
-            failed_requests: 0,
-            dropped_requests: 0,
-            exposure_start: None,
-            peak_exposure: 0.0,
-            decision: None,
-            mitigated_at: None,
-            completed: None,
-            trace: None,
-            routing_log: Vec::new(),
-            offered_requests: 0.0,
-            observed_s: 0.0,
-            drain: strategy.config.drain(scenario.infra.drain),
-            sticky: strategy.config.sticky(),
-            settle: strategy.config.settle(),
-            connections: Connections::new(
-                scenario.traffic.long_lived_connections,
-                scenario.traffic.long_lived_share,
-                scenario.traffic.connection_lifetime_s,
-            ),
-            sessions: Sessions::new(
-                scenario.traffic.users,
-                scenario.traffic.session_user_share,
-                scenario.traffic.sessions_in_shared_store,
-            ),
-            route_generation: 0,
-            switch_started: None,
-            time_to_switch_s: None,
-            stale_after_5min: None,
         }
     }
 
     /// Keeps a narrated trace of the run.
     pub fn with_trace(mut self) -> Self {
-        self.trace = Some(Vec::new());
+        self.narration = Narration::kept();
         self
     }
 
     pub fn trace(&self) -> &[TraceEvent] {
-        self.trace.as_deref().unwrap_or(&[])
+        self.narration.events()
     }
 
     /// Runs to the end and returns the outcome.
     pub fn run(&mut self) -> Outcome {
-        self.note("deployment starts");
+        self.note(|| "deployment starts".into());
         self.observe(Observation::Start);
         // The routing at t = 0 starts the log that cost states are split by.
         self.log_routing();
-        if self.judge.is_some() {
-            self.queue
-                .schedule(self.scenario.monitoring.interval, Event::MonitorTick);
-        }
+        self.monitor.start(&mut self.queue);
+        let mut past_horizon = false;
         while let Some((now, event)) = self.queue.pop() {
             if now > HORIZON_CAP {
+                past_horizon = true;
                 break;
             }
-            self.account_traffic(now);
+            if let Some(span) = self.world.account(self.observing, &mut self.queue) {
+                self.monitor.add_span(&span.old, &span.new);
+                self.tally.record(&span);
+            }
             self.handle(event);
             self.check_mitigated();
-            self.track_switch();
+            let (now, share) = (self.now(), self.share_new());
+            self.tally.track_switch(now, share);
             self.log_routing();
         }
-        self.outcome()
+        let now = self.now();
+        self.tally.outcome(&mut self.world, now, past_horizon)
     }
 
     fn now(&self) -> SimTime {
         self.queue.now()
     }
 
+    fn share_new(&self) -> f64 {
+        self.world.share_new(self.now())
+    }
+
     fn view(&self) -> View {
         View {
             now: self.now(),
-            replicas: self.scenario.service.instances,
-            old: self.fleet.counts(Version::Old),
-            new: self.fleet.counts(Version::New),
+            replicas: self.world.replicas(),
+            old: self.world.counts(Version::Old),
+            new: self.world.counts(Version::New),
         }
-    }
-
-    /// Share of requests routed to the new version right now (before long-lived connections).
-    fn routed_share(&self) -> f64 {
-        self.router.routed_share(
-            self.now(),
-            self.fleet.counts(Version::Old),
-            self.fleet.counts(Version::New),
-        )
-    }
-
-    /// Share of all requests reaching the new version right now, long-lived
-    /// connections included.
-    fn share_new(&self) -> f64 {
-        self.connections.effective_share(self.routed_share())
     }
 
     fn handle(&mut self, event: Event) {
         match event {
-            Event::StartupDone(id) => self.startup_done(id),
-            Event::Available(id) => {
-                if self.fleet.mark_available(id) {
-                    let v = self.fleet.instances()[id].version;
-                    self.observe(Observation::Available(v));
-                }
+            Event::World(e) => {
+                let happened = self.world.handle(e, &mut self.queue);
+                self.world_happened(happened);
             }
-            Event::Gone(id) => self.instance_gone(id),
-            Event::Recheck => {}
-            // Only a switch still going forward is measured; a rollback
-            // decided before then sends traffic back on purpose.
-            Event::FiveMinutesAfterSwitch if self.decision.is_none() => {
-                self.stale_after_5min = Some(1.0 - self.share_new());
-            }
-            Event::FiveMinutesAfterSwitch => {}
-            Event::Timer(tag) => self.observe(Observation::Timer(tag)),
-            Event::RouteSettled(generation) if generation != self.route_generation => {}
-            Event::RouteSettled(_) => {
-                self.note("route settled");
-                self.observe(Observation::RouteSettled);
-            }
-            Event::MonitorTick => self.monitor_tick(),
-            Event::ProgressCheck(id) => {
-                let inst = &self.fleet.instances()[id];
-                if inst.version == Version::New
-                    && inst.is_live()
-                    && inst.ready_at.is_none()
-                    && self.decision.is_none()
-                {
-                    self.note("progress deadline exceeded: new instances never became ready");
-                    self.decide_rollback(DecisionReason::ProgressDeadline);
-                }
-            }
-            Event::SmokeTestsDone { found_defect } => {
-                if found_defect {
-                    self.mark(
-                        "smoke tests fail against the idle new environment",
-                        Moment::Detected,
-                    );
-                    self.decide_rollback(DecisionReason::SmokeTests);
-                } else {
-                    self.note("smoke tests pass");
-                    self.observe(Observation::SmokeTestsPassed);
-                }
-            }
-            Event::HumanDecision => {
-                if self.decision.is_none() {
-                    self.note("on-call engineer decides to roll back");
+            Event::Monitor(MonitorEvent::Tick) => self.monitor_tick(),
+            Event::Monitor(MonitorEvent::HumanDecision) => {
+                if !self.tally.decided() {
+                    self.note(|| "on-call engineer decides to roll back".into());
                     self.decide_rollback(DecisionReason::Monitor);
                 }
             }
-            Event::DefectOnset => {
-                self.defect_active = true;
-                self.note("latent defect starts failing requests");
+            Event::Strategy(StrategyEvent::Timer(tag)) => self.observe(Observation::Timer(tag)),
+            Event::Strategy(StrategyEvent::SmokeTestsDone { found_defect: true }) => {
+                self.mark(
+                    || "smoke tests fail against the idle new environment".into(),
+                    Moment::Detected,
+                );
+                self.decide_rollback(DecisionReason::SmokeTests);
+            }
+            Event::Strategy(StrategyEvent::SmokeTestsDone {
+                found_defect: false,
+            }) => {
+                self.note(|| "smoke tests pass".into());
+                self.observe(Observation::SmokeTestsPassed);
+            }
+            Event::Tally(e) => {
+                let share = self.share_new();
+                self.tally.handle(e, share);
             }
             Event::End(generation) => {
                 if generation == self.end_generation && self.observing {
                     self.observing = false;
-                    self.note("observation ends");
+                    self.note(|| "observation ends".into());
                 }
             }
         }
     }
 
-    fn startup_done(&mut self, id: usize) {
-        let inst = &self.fleet.instances()[id];
-        let crashes = inst.version == Version::New
-            && matches!(
-                self.release.defect.as_ref().map(|d| d.kind),
-                Some(DefectKind::CrashOnStart)
-            );
-        if crashes || !self.fleet.mark_ready(id, self.now()) {
-            return;
-        }
-        let v = self.fleet.instances()[id].version;
-        let ready = self.fleet.counts(v).ready;
-        self.note(&format!(
-            "{} instance ready ({ready} ready)",
-            version_name(v)
-        ));
-        self.observe(Observation::Ready(v));
-        if self.min_ready == SimTime::ZERO {
-            self.handle(Event::Available(id));
-        } else {
-            self.queue.schedule_in(self.min_ready, Event::Available(id));
+    /// Narrates what a world event did and tells the controller.
+    fn world_happened(&mut self, happened: Happened) {
+        match happened {
+            Happened::Nothing => {}
+            Happened::Ready { id, version, ready } => {
+                self.note(|| format!("{} instance ready ({ready} ready)", version_name(version)));
+                self.observe(Observation::Ready(version));
+                if self.world.min_ready() == SimTime::ZERO {
+                    let happened = self.world.available(id);
+                    self.world_happened(happened);
+                } else {
+                    self.queue.schedule_in(
+                        self.world.min_ready(),
+                        Event::World(WorldEvent::Fleet(FleetEvent::Available(id))),
+                    );
+                }
+            }
+            Happened::Available(version) => self.observe(Observation::Available(version)),
+            Happened::Gone { version, cut } => {
+                if cut >= 0.5 {
+                    self.note(|| {
+                        format!(
+                            "{} instance gone: {cut:.0} open connections cut",
+                            version_name(version)
+                        )
+                    });
+                }
+                self.observe(Observation::Gone(version));
+            }
+            Happened::ProgressDeadlineExceeded if !self.tally.decided() => {
+                self.note(|| "progress deadline exceeded: new instances never became ready".into());
+                self.decide_rollback(DecisionReason::ProgressDeadline);
+            }
+            Happened::ProgressDeadlineExceeded => {}
+            Happened::RouteSettled => {
+                self.note(|| "route settled".into());
+                self.observe(Observation::RouteSettled);
+            }
+            Happened::DefectOnset => self.note(|| "latent defect starts failing requests".into()),
         }
     }
 
@@ -361,53 +285,37 @@ impl<'a> Simulation<'a> {
     fn apply(&mut self, action: Action) {
         let now = self.now();
         match action {
-            // Asking for the count a version already has changes nothing.
-            Action::Scale { version, replicas } if replicas == self.fleet.counts(version).spec => {}
             Action::Scale { version, replicas } => {
-                let startup = self.scenario.infra.startup_s;
-                let ready_before = self.fleet.counts(version).ready;
-                let sessions_share = self.sessions_share(version);
-                let rng = &mut self.startup_rng;
-                let events = self.fleet.scale(version, replicas, now, self.drain, || {
-                    SimTime::from_secs_f64(startup.sample(rng))
-                });
-                let removed = ready_before.saturating_sub(self.fleet.counts(version).ready);
-                self.sessions
-                    .instances_removed(removed, ready_before, sessions_share);
-                for (at, e) in events {
-                    match e {
-                        FleetEvent::StartupDone(id) => {
-                            self.queue.schedule(at, Event::StartupDone(id));
-                            if version == Version::New {
-                                self.queue.schedule_in(
-                                    self.scenario.monitoring.progress_deadline,
-                                    Event::ProgressCheck(id),
-                                );
-                            }
-                        }
-                        FleetEvent::Gone(id) => self.queue.schedule(at, Event::Gone(id)),
-                    }
+                if self.world.scale(version, replicas, &mut self.queue) {
+                    self.note(|| format!("scale {} to {replicas}", version_name(version)));
                 }
-                self.note(&format!("scale {} to {replicas}", version_name(version)));
             }
-            Action::Route(route) => self.route(route),
-            Action::Timer { after, tag } => self.queue.schedule_in(after, Event::Timer(tag)),
+            Action::Route(route) => {
+                let target = self.world.route(route, &mut self.queue);
+                self.note(|| format!("route: {}", route_text(route)));
+                self.tally.route_changed(target, &mut self.queue);
+            }
+            Action::Timer { after, tag } => self
+                .queue
+                .schedule_in(after, Event::Strategy(StrategyEvent::Timer(tag))),
             Action::SmokeTests { duration, coverage } => {
-                self.note("smoke tests start against the idle new environment");
+                self.note(|| "smoke tests start against the idle new environment".into());
                 let found_defect = self.release.smoke_tests_find_defect(coverage);
-                self.queue
-                    .schedule_in(duration, Event::SmokeTestsDone { found_defect });
+                self.queue.schedule_in(
+                    duration,
+                    Event::Strategy(StrategyEvent::SmokeTestsDone { found_defect }),
+                );
             }
             Action::Promoted => {
-                self.completed = Some((now, Kind::Promoted));
-                self.note("promotion complete");
+                self.tally.complete(now, Kind::Promoted);
+                self.note(|| "promotion complete".into());
                 self.end_generation += 1;
-                let end = now + self.scenario.monitoring.watch_after_promotion;
+                let end = now + self.watch_after_promotion;
                 self.queue.schedule(end, Event::End(self.end_generation));
             }
             Action::RolledBack => {
-                self.completed = Some((now, Kind::RolledBack));
-                self.note("rollback complete");
+                self.tally.complete(now, Kind::RolledBack);
+                self.note(|| "rollback complete".into());
                 self.end_generation += 1;
                 self.queue.schedule(now, Event::End(self.end_generation));
             }
@@ -415,89 +323,116 @@ impl<'a> Simulation<'a> {
     }
 
     fn decide_rollback(&mut self, reason: DecisionReason) {
-        self.decision = Some((self.now(), reason));
+        self.tally.decide(self.now(), reason);
         self.end_generation += 1;
         self.observing = true;
-        self.mark("rollback decided", Moment::RollbackDecided);
+        self.mark(|| "rollback decided".into(), Moment::RollbackDecided);
         self.observe(Observation::RollbackDecided);
     }
 
     fn monitor_tick(&mut self) {
-        let counts = std::mem::take(&mut self.interval);
-        if !self.observing {
+        let decided = self.tally.decided();
+        let Some(report) = self.monitor.tick(self.observing, decided, &mut self.queue) else {
             return;
+        };
+        if report.query_failed {
+            self.note(|| "metric query failed: no measurement this interval".into());
         }
-        // One draw per tick, used or not, so the stream stays aligned.
-        let query_failed =
-            self.monitor_rng.random::<f64>() < self.scenario.monitoring.query_failure_rate;
-        if query_failed {
-            self.note("metric query failed: no measurement this interval");
-        }
-        if self.decision.is_none()
-            && !self.paged
-            && let Some(judge) = self.judge.as_mut()
-            && (if query_failed {
-                judge.observe_query_error()
-            } else {
-                judge.observe(&counts)
-            }) == Verdict::Failed
-        {
-            let rate = counts.canary_errors as f64 / counts.canary_requests.max(1) as f64;
-            let why = if query_failed {
-                "analysis failed: metric queries kept failing (too many errors in a row)"
-                    .to_string()
-            } else {
-                format!(
-                    "analysis failed: new version error rate {:.2}% this interval",
-                    rate * 100.0
-                )
-            };
-            self.mark(&why, Moment::Detected);
-            match self.scenario.monitoring.rollback {
-                RollbackBy::Automatic => self.decide_rollback(DecisionReason::Monitor),
-                RollbackBy::Manual => {
-                    self.paged = true;
-                    self.note("alert pages the on-call engineer");
-                    let response = self
-                        .scenario
-                        .monitoring
-                        .human_response_s
-                        .sample(&mut self.human_rng);
-                    self.queue
-                        .schedule_in(SimTime::from_secs_f64(response), Event::HumanDecision);
-                }
+        if let Some((verdict, counts)) = report.verdict {
+            if verdict == Verdict::Failed {
+                self.mark(
+                    || {
+                        if report.query_failed {
+                            "analysis failed: metric queries kept failing (too many errors in a row)"
+                                .to_string()
+                        } else {
+                            let rate =
+                                counts.canary_errors as f64 / counts.canary_requests.max(1) as f64;
+                            format!(
+                                "analysis failed: new version error rate {:.2}% this interval",
+                                rate * 100.0
+                            )
+                        }
+                    },
+                    Moment::Detected,
+                );
             }
+            self.observe(Observation::Verdict(verdict));
         }
-        self.queue
-            .schedule_in(self.scenario.monitoring.interval, Event::MonitorTick);
+        match report.decision {
+            Some(Decision::RollBack) => self.decide_rollback(DecisionReason::Monitor),
+            Some(Decision::Paged) => self.note(|| "alert pages the on-call engineer".into()),
+            None => {}
+        }
+        self.monitor.next_interval(&mut self.queue);
     }
 
-    fn note(&mut self, what: &str) {
+    /// After a rollback decision, the first moment the new version is out.
+    fn check_mitigated(&mut self) {
+        if self.tally.decided()
+            && !self.tally.mitigated()
+            && self.world.new_version_is_out(self.now())
+        {
+            self.tally.mitigate(self.now());
+            self.mark(
+                || "new version serves under 1% of traffic".into(),
+                Moment::Mitigated,
+            );
+        }
+    }
+
+    fn log_routing(&mut self) {
+        let (now, share) = (self.now(), self.share_new());
+        self.tally.log_routing(now, share);
+    }
+
+    fn note(&mut self, what: impl FnOnce() -> String) {
         self.push_trace(what, None);
     }
 
-    fn mark(&mut self, what: &str, moment: Moment) {
+    fn mark(&mut self, what: impl FnOnce() -> String, moment: Moment) {
         self.push_trace(what, Some(moment));
     }
 
-    fn push_trace(&mut self, what: &str, moment: Option<Moment>) {
-        if self.trace.is_none() {
+    fn push_trace(&mut self, what: impl FnOnce() -> String, moment: Option<Moment>) {
+        if !self.narration.is_kept() {
             return;
         }
-        let old = self.fleet.counts(Version::Old);
-        let new = self.fleet.counts(Version::New);
-        let share_new = self.share_new();
-        let at = self.now();
-        if let Some(trace) = self.trace.as_mut() {
-            trace.push(TraceEvent {
-                at,
-                what: what.to_string(),
-                moment,
-                old_ready: old.ready,
-                new_ready: new.ready,
-                share_new,
-            });
-        }
+        let stamp = Stamp {
+            at: self.now(),
+            old_ready: self.world.counts(Version::Old).ready,
+            new_ready: self.world.counts(Version::New).ready,
+            share_new: self.share_new(),
+        };
+        self.narration.push(stamp, what(), moment);
+    }
+}
+
+/// The world a strategy runs in: the scenario's service and traffic, the
+/// strategy's environment, the release's defect.
+fn world_params(scenario: &Scenario, env: &Environment, release: &Release) -> WorldParams {
+    let t = &scenario.traffic;
+    WorldParams {
+        replicas: scenario.service.instances,
+        capacity_rps_per_instance: scenario.service.capacity_rps_per_instance,
+        curve: t.curve(),
+        users: t.users,
+        baseline_error_rate: scenario.release.baseline_error_rate,
+        startup_s: scenario.infra.startup_s,
+        progress_deadline: scenario.monitoring.progress_deadline,
+        drain: env.drain(scenario.infra.drain),
+        min_ready: env.min_ready,
+        initial_route: env.initial_route,
+        switch: env.routing.switch.clone(),
+        sticky: env.sticky,
+        settle_below: env.routing.teardown_below,
+        settle_max_wait: env.routing.max_wait,
+        long_lived_connections: t.long_lived_connections,
+        long_lived_share: t.long_lived_share,
+        connection_lifetime_s: t.connection_lifetime_s,
+        session_user_share: t.session_user_share,
+        sessions_in_shared_store: t.sessions_in_shared_store,
+        defect: release.defect.clone(),
     }
 }
 

@@ -13,20 +13,19 @@
 //! running at each (the blue-green and canary combination).
 
 use super::routing_keys::{self, SwitchKeys, TrafficStep};
-use super::{Action, Observation, Route, Strategy, StrategyConfig, Version, View};
+use super::smoke::{self, SmokeTests};
+use super::timer::Timer;
+use super::{Action, Environment, Observation, Route, Strategy, StrategyConfig, Version, View};
 use crate::engine::SimTime;
 use crate::error::Result;
 use crate::input::KeyReader;
-use crate::world::router::Switch;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct BlueGreenConfig {
     pub scale_down_delay: SimTime,
-    /// Smoke tests against idle green before the switch; zero skips them.
-    pub smoke_test: SimTime,
-    /// Probability the smoke tests catch a smoke-detectable defect.
-    pub smoke_coverage: f64,
+    /// Smoke tests against idle green before the switch.
+    pub smoke: SmokeTests,
     pub switch: SwitchKeys,
     /// The shift to green: one step to 100%, or weighted steps through a mesh.
     pub steps: Vec<TrafficStep>,
@@ -35,12 +34,7 @@ pub struct BlueGreenConfig {
 pub fn parse(keys: &mut KeyReader, _replicas: u32) -> Result<Arc<dyn StrategyConfig>> {
     // argo-rollouts utils/defaults: DefaultScaleDownDelaySeconds = 30.
     let scale_down_delay = keys.duration_s("scale_down_delay_s", 30.0)?;
-    let smoke_test = keys.duration_s("smoke_test_s", 0.0)?;
-    // A smoke suite that covers the main paths (R).
-    let coverage = keys.f64("smoke_coverage")?.unwrap_or(0.9);
-    let smoke_coverage = keys
-        .validator()
-        .probability(&keys.path("smoke_coverage"), coverage)?;
+    let smoke = SmokeTests::parse(keys)?;
     let switch_name = keys
         .string("switch")?
         .unwrap_or_else(|| "load-balancer".into());
@@ -61,8 +55,8 @@ pub fn parse(keys: &mut KeyReader, _replicas: u32) -> Result<Arc<dyn StrategyCon
         "blue-green",
         &[
             "scale_down_delay_s",
-            "smoke_test_s",
-            "smoke_coverage",
+            smoke::KEYS[0],
+            smoke::KEYS[1],
             "switch",
             "propagation_s",
             "deregistration_delay_s",
@@ -74,8 +68,7 @@ pub fn parse(keys: &mut KeyReader, _replicas: u32) -> Result<Arc<dyn StrategyCon
     )?;
     Ok(Arc::new(BlueGreenConfig {
         scale_down_delay,
-        smoke_test,
-        smoke_coverage,
+        smoke,
         switch,
         steps,
     }))
@@ -91,23 +84,17 @@ impl StrategyConfig for BlueGreenConfig {
             config: self.clone(),
             phase: Phase::Provisioning,
             step: 0,
-            timer_generation: 0,
+            timer: Timer::default(),
         })
     }
-    fn initial_route(&self) -> Route {
-        Route::All(Version::Old)
-    }
-    fn switch(&self) -> Switch {
-        self.switch.switch.clone()
-    }
-    fn drain(&self, platform: SimTime) -> SimTime {
-        self.switch.deregistration_delay.unwrap_or(platform)
-    }
-    fn needs_duplicate_environment(&self) -> bool {
-        true
-    }
-    fn settle(&self) -> (f64, Option<SimTime>) {
-        (self.switch.teardown_below, self.switch.max_wait)
+    fn environment(&self) -> Environment {
+        Environment {
+            initial_route: Route::All(Version::Old),
+            routing: self.switch.clone(),
+            duplicate_environment: true,
+            extra_capacity: "duplicate capacity",
+            ..Environment::default()
+        }
     }
 }
 
@@ -139,19 +126,11 @@ pub struct BlueGreen {
     config: BlueGreenConfig,
     phase: Phase,
     step: usize,
-    /// Timers carry a generation so one overtaken by a rollback is ignored.
-    timer_generation: u32,
+    /// The pause or scale-down delay running; a rollback cancels it.
+    timer: Timer,
 }
 
 impl BlueGreen {
-    fn timer(&mut self, after: SimTime) -> Action {
-        self.timer_generation += 1;
-        Action::Timer {
-            after,
-            tag: self.timer_generation,
-        }
-    }
-
     fn shift(&mut self) -> Vec<Action> {
         self.phase = Phase::Switching;
         let weight = self.config.steps[self.step].weight_pct;
@@ -179,12 +158,9 @@ impl Strategy for BlueGreen {
                 replicas: self.replicas,
             }],
             (P::Provisioning, O::Ready(Version::New)) if view.new.ready >= self.replicas => {
-                if self.config.smoke_test > SimTime::ZERO {
+                if self.config.smoke.enabled() {
                     self.phase = P::SmokeTesting;
-                    vec![Action::SmokeTests {
-                        duration: self.config.smoke_test,
-                        coverage: self.config.smoke_coverage,
-                    }]
+                    vec![self.config.smoke.action()]
                 } else {
                     self.start_switch()
                 }
@@ -193,17 +169,17 @@ impl Strategy for BlueGreen {
             (P::Switching, O::RouteSettled) if self.step + 1 < self.config.steps.len() => {
                 self.phase = P::Pausing;
                 let pause = self.config.steps[self.step].pause;
-                vec![self.timer(pause)]
+                vec![self.timer.start(pause)]
             }
             (P::Switching, O::RouteSettled) => {
                 self.phase = P::BlueKept;
-                vec![self.timer(self.config.scale_down_delay)]
+                vec![self.timer.start(self.config.scale_down_delay)]
             }
-            (P::Pausing, O::Timer(g)) if *g == self.timer_generation => {
+            (P::Pausing, O::Timer(tag)) if self.timer.fired(*tag) => {
                 self.step += 1;
                 self.shift()
             }
-            (P::BlueKept, O::Timer(g)) if *g == self.timer_generation => {
+            (P::BlueKept, O::Timer(tag)) if self.timer.fired(*tag) => {
                 self.phase = P::Promoted;
                 vec![
                     Action::Scale {
@@ -226,7 +202,7 @@ impl Strategy for BlueGreen {
             }
             (P::Switching | P::Pausing | P::BlueKept, O::RollbackDecided) => {
                 self.phase = P::SwitchingBack;
-                self.timer_generation += 1;
+                self.timer.cancel();
                 vec![Action::Route(Route::All(Version::Old))]
             }
             (P::Promoted, O::RollbackDecided) => {
@@ -260,21 +236,11 @@ mod tests {
     use super::*;
     use crate::strategies::Counts;
 
-    fn instant() -> SwitchKeys {
-        SwitchKeys {
-            switch: Switch::Immediate,
-            deregistration_delay: None,
-            teardown_below: 0.0,
-            max_wait: None,
-        }
-    }
-
     fn controller() -> Box<dyn Strategy> {
         BlueGreenConfig {
             scale_down_delay: SimTime::from_secs(30),
-            smoke_test: SimTime::ZERO,
-            smoke_coverage: 1.0,
-            switch: instant(),
+            smoke: SmokeTests::NONE,
+            switch: SwitchKeys::instant(),
             steps: vec![TrafficStep {
                 weight_pct: 100,
                 pause: SimTime::ZERO,
@@ -341,9 +307,11 @@ mod tests {
     fn smoke_tests_run_before_the_switch_and_a_failure_tears_green_down() {
         let mut s = BlueGreenConfig {
             scale_down_delay: SimTime::from_secs(30),
-            smoke_test: SimTime::from_secs(120),
-            smoke_coverage: 0.9,
-            switch: instant(),
+            smoke: SmokeTests {
+                duration: SimTime::from_secs(120),
+                coverage: 0.9,
+            },
+            switch: SwitchKeys::instant(),
             steps: vec![TrafficStep {
                 weight_pct: 100,
                 pause: SimTime::ZERO,

@@ -5,11 +5,12 @@
 //! from replica counts, rounded as Argo does (utils/replicaset/canary.go).
 
 use super::routing_keys::{self, SwitchKeys, TrafficStep};
-use super::{Action, Observation, Route, Strategy, StrategyConfig, Version, View};
+use super::smoke::{self, SmokeTests};
+use super::timer::Timer;
+use super::{Action, Environment, Observation, Route, Strategy, StrategyConfig, Version, View};
 use crate::engine::SimTime;
 use crate::error::Result;
 use crate::input::KeyReader;
-use crate::world::router::Switch;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,10 +35,8 @@ pub struct CanaryConfig {
     /// user key); without it a user's requests are sprayed across both.
     pub sticky: bool,
     /// A preview step: smoke tests against the ready canary while the router
-    /// still sends it no traffic; zero skips them.
-    pub smoke_test: SimTime,
-    /// Probability the smoke tests catch a smoke-detectable defect.
-    pub smoke_coverage: f64,
+    /// still sends it no traffic.
+    pub smoke: SmokeTests,
 }
 
 pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConfig>> {
@@ -67,18 +66,13 @@ pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConf
         }
     };
     let sticky = keys.bool("sticky")?.unwrap_or(false);
-    let smoke_test = keys.duration_s("smoke_test_s", 0.0)?;
-    if smoke_test > SimTime::ZERO && router == CanaryRouter::Replicas {
+    let smoke = SmokeTests::parse(keys)?;
+    if smoke.enabled() && router == CanaryRouter::Replicas {
         return Err(keys.error(
             "smoke_test_s",
             "a preview step needs a traffic router: without one a ready canary takes traffic at once",
         ));
     }
-    // A smoke suite that covers the main paths (R).
-    let coverage = keys.f64("smoke_coverage")?.unwrap_or(0.9);
-    let smoke_coverage = keys
-        .validator()
-        .probability(&keys.path("smoke_coverage"), coverage)?;
     // argo-rollouts defaults: scaleDownDelaySeconds 30, abortScaleDownDelaySeconds 30.
     let scale_down_delay = keys.duration_s("scale_down_delay_s", 30.0)?;
     let abort_scale_down_delay = keys.duration_s("abort_scale_down_delay_s", 30.0)?;
@@ -90,8 +84,8 @@ pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConf
             "scale_down_delay_s",
             "abort_scale_down_delay_s",
             "sticky",
-            "smoke_test_s",
-            "smoke_coverage",
+            smoke::KEYS[0],
+            smoke::KEYS[1],
             "propagation_s",
             "deregistration_delay_s",
         ],
@@ -105,8 +99,7 @@ pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConf
         abort_scale_down_delay,
         switch,
         sticky,
-        smoke_test,
-        smoke_coverage,
+        smoke,
     }))
 }
 
@@ -162,24 +155,22 @@ impl StrategyConfig for CanaryConfig {
             replicas,
             step: 0,
             phase: Phase::Scaling,
-            timer_generation: 0,
+            timer: Timer::default(),
             previewed: false,
         })
     }
-    fn initial_route(&self) -> Route {
-        match self.router {
+    fn environment(&self) -> Environment {
+        let initial_route = match self.router {
             CanaryRouter::Mesh => Route::Weight(0.0),
             CanaryRouter::Replicas => Route::ByReadyInstances,
+        };
+        Environment {
+            initial_route,
+            routing: self.switch.clone(),
+            sticky: self.sticky,
+            extra_capacity: "canary capacity",
+            ..Environment::default()
         }
-    }
-    fn switch(&self) -> Switch {
-        self.switch.switch.clone()
-    }
-    fn drain(&self, platform: SimTime) -> SimTime {
-        self.switch.deregistration_delay.unwrap_or(platform)
-    }
-    fn sticky(&self) -> bool {
-        self.sticky
     }
 }
 
@@ -208,8 +199,8 @@ pub struct Canary {
     replicas: u32,
     step: usize,
     phase: Phase,
-    /// Timers carry a generation so a pause that was overtaken by an abort is ignored.
-    timer_generation: u32,
+    /// The pause or scale-down delay running; an abort cancels it.
+    timer: Timer,
     /// The preview's smoke tests have run.
     previewed: bool,
 }
@@ -233,14 +224,6 @@ impl Canary {
         }
     }
 
-    fn timer(&mut self, after: SimTime) -> Action {
-        self.timer_generation += 1;
-        Action::Timer {
-            after,
-            tag: self.timer_generation,
-        }
-    }
-
     fn enter_step(&mut self, view: &View) -> Vec<Action> {
         self.phase = Phase::Scaling;
         let (canary, _) = self.counts();
@@ -259,13 +242,10 @@ impl Canary {
             return vec![];
         }
         match self.config.router {
-            CanaryRouter::Mesh if self.config.smoke_test > SimTime::ZERO && !self.previewed => {
+            CanaryRouter::Mesh if self.config.smoke.enabled() && !self.previewed => {
                 self.phase = Phase::SmokeTesting;
                 self.previewed = true;
-                vec![Action::SmokeTests {
-                    duration: self.config.smoke_test,
-                    coverage: self.config.smoke_coverage,
-                }]
+                vec![self.config.smoke.action()]
             }
             CanaryRouter::Mesh => self.shift(),
             CanaryRouter::Replicas => {
@@ -292,11 +272,11 @@ impl Canary {
                 CanaryRouter::Mesh => self.config.scale_down_delay,
                 CanaryRouter::Replicas => SimTime::ZERO,
             };
-            vec![self.timer(delay)]
+            vec![self.timer.start(delay)]
         } else {
             self.phase = Phase::Pausing;
             let pause = self.config.steps[self.step].pause;
-            vec![self.timer(pause)]
+            vec![self.timer.start(pause)]
         }
     }
 
@@ -319,7 +299,7 @@ impl Canary {
 
     fn back_to_stable(&mut self) -> Vec<Action> {
         self.phase = Phase::Aborting;
-        self.timer_generation += 1;
+        self.timer.cancel();
         match self.config.router {
             CanaryRouter::Mesh => vec![
                 Action::Scale {
@@ -347,11 +327,11 @@ impl Strategy for Canary {
             (Phase::Scaling, O::Ready(Version::New)) => self.check_scaled(view, view.new.spec),
             (Phase::SmokeTesting, O::SmokeTestsPassed) => self.shift(),
             (Phase::Shifting, O::RouteSettled) => self.after_shift(),
-            (Phase::Pausing, O::Timer(g)) if *g == self.timer_generation => {
+            (Phase::Pausing, O::Timer(tag)) if self.timer.fired(*tag) => {
                 self.step += 1;
                 self.enter_step(view)
             }
-            (Phase::OldKept, O::Timer(g)) if *g == self.timer_generation => {
+            (Phase::OldKept, O::Timer(tag)) if self.timer.fired(*tag) => {
                 self.phase = Phase::Promoted;
                 vec![
                     Action::Scale {
@@ -371,11 +351,11 @@ impl Strategy for Canary {
             (Phase::Aborting, O::RouteSettled) => {
                 self.phase = Phase::RolledBack;
                 vec![
-                    self.timer(self.config.abort_scale_down_delay),
+                    self.timer.start(self.config.abort_scale_down_delay),
                     Action::RolledBack,
                 ]
             }
-            (Phase::RolledBack, O::Timer(g)) if *g == self.timer_generation => {
+            (Phase::RolledBack, O::Timer(tag)) if self.timer.fired(*tag) => {
                 vec![Action::Scale {
                     version: Version::New,
                     replicas: 0,
@@ -426,15 +406,9 @@ mod tests {
             max_surge: 3,
             scale_down_delay: SimTime::from_secs(30),
             abort_scale_down_delay: SimTime::from_secs(30),
-            switch: SwitchKeys {
-                switch: Switch::Immediate,
-                deregistration_delay: None,
-                teardown_below: 0.0,
-                max_wait: None,
-            },
+            switch: SwitchKeys::instant(),
             sticky: false,
-            smoke_test: SimTime::ZERO,
-            smoke_coverage: 1.0,
+            smoke: SmokeTests::NONE,
         }
     }
 
@@ -509,7 +483,10 @@ mod tests {
     #[test]
     fn a_preview_step_smoke_tests_the_canary_before_any_traffic() {
         let mut cfg = config();
-        cfg.smoke_test = SimTime::from_secs(120);
+        cfg.smoke = SmokeTests {
+            duration: SimTime::from_secs(120),
+            coverage: 1.0,
+        };
         let mut c = cfg.controller(10);
         c.on(&Observation::Start, &view(0));
         assert_eq!(

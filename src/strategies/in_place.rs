@@ -2,7 +2,7 @@
 //! strategies exist to beat: a defect reaches every user, nothing serves while
 //! the new instances start, and rollback is a redeploy of the old version.
 
-use super::{Action, Observation, Strategy, StrategyConfig, Version, View};
+use super::{Action, Environment, Observation, Strategy, StrategyConfig, Version, View};
 use crate::error::Result;
 use crate::input::KeyReader;
 use std::sync::Arc;
@@ -25,6 +25,9 @@ impl StrategyConfig for InPlaceConfig {
             target: Version::New,
             done: false,
         })
+    }
+    fn environment(&self) -> Environment {
+        Environment::default()
     }
 }
 

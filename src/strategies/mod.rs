@@ -12,12 +12,15 @@ pub mod canary;
 pub mod in_place;
 pub mod rolling;
 pub mod routing_keys;
+pub mod smoke;
+pub mod timer;
 
 use crate::engine::SimTime;
 use crate::error::Result;
 use crate::input::KeyReader;
 pub use crate::vocab::{Counts, Route, Version};
-use crate::world::router::Switch;
+use crate::world::judge::Verdict;
+use routing_keys::SwitchKeys;
 use std::fmt;
 use std::sync::Arc;
 
@@ -48,10 +51,15 @@ pub enum Observation {
     Ready(Version),
     /// One more instance of this version has been ready for min_ready_s.
     Available(Version),
+    /// An instance of this version finished draining and is gone.
+    Gone(Version),
     /// A timer the strategy asked for fired.
     Timer(u32),
     /// A route change has reached every client.
     RouteSettled,
+    /// The monitor's verdict on the interval that just ended (the analysis
+    /// can hold or advance a release on it, not only abort it).
+    Verdict(Verdict),
     /// The monitor (or the progress deadline) decided to roll back.
     RollbackDecided,
     /// Smoke tests against the idle new environment passed (a failure
@@ -86,41 +94,51 @@ pub trait Strategy: Send {
     fn on(&mut self, observation: &Observation, view: &View) -> Vec<Action>;
 }
 
+/// What a strategy needs of the world it runs in, in one description.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// How traffic is routed when the deployment starts.
+    pub initial_route: Route,
+    /// Readiness must hold this long before an instance counts as available.
+    pub min_ready: SimTime,
+    /// How a route change reaches clients, with the mechanism's drain and
+    /// settle rules.
+    pub routing: SwitchKeys,
+    /// The strategy runs a full second environment (paid all month under
+    /// `duplicate_mode = "permanent"`).
+    pub duplicate_environment: bool,
+    /// A user stays on one version while traffic is split.
+    pub sticky: bool,
+    /// What the strategy's extra instances are, in operators' words.
+    pub extra_capacity: &'static str,
+}
+
+impl Default for Environment {
+    fn default() -> Environment {
+        Environment {
+            initial_route: Route::ByReadyInstances,
+            min_ready: SimTime::ZERO,
+            routing: SwitchKeys::instant(),
+            duplicate_environment: false,
+            sticky: false,
+            extra_capacity: "capacity",
+        }
+    }
+}
+
+impl Environment {
+    /// How long a removed ready instance drains: a load balancer's
+    /// deregistration delay replaces the platform's grace period.
+    pub fn drain(&self, platform: SimTime) -> SimTime {
+        self.routing.deregistration_delay.unwrap_or(platform)
+    }
+}
+
 /// A validated strategy from the scenario: builds a fresh controller per run.
 pub trait StrategyConfig: fmt::Debug + Send + Sync {
     fn kind(&self) -> &'static str;
     fn controller(&self, replicas: u32) -> Box<dyn Strategy>;
-    /// How traffic is routed when the deployment starts.
-    fn initial_route(&self) -> Route {
-        Route::ByReadyInstances
-    }
-    /// Readiness must hold this long before an instance counts as available.
-    fn min_ready(&self) -> SimTime {
-        SimTime::ZERO
-    }
-    /// How a route change reaches clients.
-    fn switch(&self) -> Switch {
-        Switch::Immediate
-    }
-    /// How long a removed ready instance drains; a load balancer's
-    /// deregistration delay replaces the platform's grace period.
-    fn drain(&self, platform: SimTime) -> SimTime {
-        platform
-    }
-    /// Whether the strategy runs a full second environment (paid all month
-    /// under `duplicate_mode = "permanent"`).
-    fn needs_duplicate_environment(&self) -> bool {
-        false
-    }
-    /// Whether a user stays on one version while traffic is split.
-    fn sticky(&self) -> bool {
-        false
-    }
-    /// A route change counts as settled once all but this share has moved,
-    /// or after the given time at most (DNS: tear blue down then).
-    fn settle(&self) -> (f64, Option<SimTime>) {
-        (0.0, None)
-    }
+    fn environment(&self) -> Environment;
 }
 
 pub type ParseFn = fn(&mut KeyReader, u32) -> Result<Arc<dyn StrategyConfig>>;

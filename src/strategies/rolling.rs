@@ -3,7 +3,7 @@
 //! only as far as keeps replicas − maxUnavailable *available*. Rollback is the
 //! same update run back towards the old version (`kubectl rollout undo`).
 
-use super::{Action, Counts, Observation, Strategy, StrategyConfig, Version, View};
+use super::{Action, Counts, Environment, Observation, Strategy, StrategyConfig, Version, View};
 use crate::engine::SimTime;
 use crate::error::Result;
 use crate::input::KeyReader;
@@ -131,8 +131,12 @@ impl StrategyConfig for RollingConfig {
             done: false,
         })
     }
-    fn min_ready(&self) -> SimTime {
-        self.min_ready
+    fn environment(&self) -> Environment {
+        Environment {
+            min_ready: self.min_ready,
+            extra_capacity: "surge capacity",
+            ..Environment::default()
+        }
     }
 }
 

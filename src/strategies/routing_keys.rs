@@ -98,6 +98,18 @@ pub struct SwitchKeys {
     pub max_wait: Option<SimTime>,
 }
 
+impl SwitchKeys {
+    /// An idealised router: every change applies at once.
+    pub fn instant() -> SwitchKeys {
+        SwitchKeys {
+            switch: Switch::Immediate,
+            deregistration_delay: None,
+            teardown_below: 0.0,
+            max_wait: None,
+        }
+    }
+}
+
 /// Reads the mechanism's keys. `name` is the mechanism: "load-balancer",
 /// "dns", "selector", "mesh" or "instant".
 pub fn switch(keys: &mut KeyReader, key_name: &str, name: &str) -> Result<SwitchKeys> {

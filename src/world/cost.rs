@@ -3,7 +3,6 @@
 //! and the incident money its blast radius stands for.
 
 use crate::engine::SimTime;
-use crate::scenario::Cost;
 use crate::vocab::Version;
 use crate::world::fleet::Fleet;
 
@@ -98,7 +97,7 @@ fn split_by_routing(
 /// dropped) count as equivalent minutes of full outage at
 /// `downtime_cost_per_minute_usd`.
 pub fn incident_cost_usd(
-    cost: &Cost,
+    prices: IncidentPrices,
     failed_requests: f64,
     dropped_requests: f64,
     mean_rate_rps: f64,
@@ -108,8 +107,15 @@ pub fn incident_cost_usd(
     } else {
         0.0
     };
-    failed_requests * cost.cost_per_failed_request_usd
-        + outage_minutes * cost.downtime_cost_per_minute_usd
+    failed_requests * prices.cost_per_failed_request_usd
+        + outage_minutes * prices.downtime_cost_per_minute_usd
+}
+
+/// What an incident costs (the scenario's `[cost]` table).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IncidentPrices {
+    pub cost_per_failed_request_usd: f64,
+    pub downtime_cost_per_minute_usd: f64,
 }
 
 #[cfg(test)]
@@ -149,12 +155,11 @@ mod tests {
 
     #[test]
     fn incident_cost_adds_request_and_outage_money() {
-        let cost = Cost {
-            deploys_per_month: 1.0,
+        let prices = IncidentPrices {
             cost_per_failed_request_usd: 0.5,
             downtime_cost_per_minute_usd: 100.0,
         };
         // 600 failed + 600 dropped at 10 rps = 2 minutes of full outage.
-        assert_eq!(incident_cost_usd(&cost, 600.0, 600.0, 10.0), 300.0 + 200.0);
+        assert_eq!(incident_cost_usd(prices, 600.0, 600.0, 10.0), 300.0 + 200.0);
     }
 }

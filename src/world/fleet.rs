@@ -35,13 +35,17 @@ impl Instance {
     }
 }
 
-/// What the simulation must schedule after a fleet change.
+/// The fleet's events: what happens to one instance (by id) at a scheduled time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FleetEvent {
     /// Instance `id` asks for its readiness check at the given time.
     StartupDone(usize),
+    /// Instance `id` has been ready for min_ready_s.
+    Available(usize),
     /// Instance `id` finishes draining and disappears.
     Gone(usize),
+    /// The progress deadline of new instance `id` has passed.
+    ProgressCheck(usize),
 }
 
 /// Every instance ever asked for, with running counts per version kept in

@@ -7,6 +7,38 @@ use crate::stats::{binomial, poisson};
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 
+/// The request rate over a day: rate_rps × (1 + amplitude·cos(2π(h − peak_hour)/24)),
+/// with the deployment starting at `start_hour`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DailyCurve {
+    /// Mean request rate over a day.
+    pub rate_rps: f64,
+    pub amplitude: f64,
+    pub peak_hour: f64,
+    pub start_hour: f64,
+}
+
+impl DailyCurve {
+    /// Requests per second at `t_s` seconds after the deployment started.
+    pub fn rate_at(&self, t_s: f64) -> f64 {
+        let phase = std::f64::consts::TAU
+            * (self.start_hour * 3600.0 + t_s - self.peak_hour * 3600.0)
+            / 86_400.0;
+        self.rate_rps * (1.0 + self.amplitude * phase.cos())
+    }
+
+    /// Mean request rate over [t0_s, t1_s], integrating the curve exactly.
+    pub fn mean_rate(&self, t0_s: f64, t1_s: f64) -> f64 {
+        if self.amplitude == 0.0 || t1_s <= t0_s {
+            return self.rate_at(t0_s);
+        }
+        let w = std::f64::consts::TAU / 86_400.0;
+        let offset = (self.start_hour - self.peak_hour) * 3600.0;
+        let integral_cos = ((w * (t1_s + offset)).sin() - (w * (t0_s + offset)).sin()) / w;
+        self.rate_rps * (1.0 + self.amplitude * integral_cos / (t1_s - t0_s))
+    }
+}
+
 /// What one version saw during one span.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct VersionSpan {

@@ -1,0 +1,249 @@
+//! The tally: what happened during one run, recorded as it happens (traffic
+//! that failed or was dropped, exposure, the rollback decision, mitigation,
+//! the switch being measured, routing over time) and turned into the
+//! [`Outcome`] at the end.
+
+use crate::engine::{Schedule, SimTime};
+use crate::outcome::{Kind, Metric, Outcome};
+use crate::world::cost::{self, IncidentPrices};
+use crate::world::{SWITCHED_AT, Span, World};
+
+/// How long after the switch to all-new began `stale_share_after_5min` is measured.
+pub const STALE_CHECK_AFTER: SimTime = SimTime(300_000);
+
+/// The tally's own events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TallyEvent {
+    /// Five minutes after the switch to all-new began.
+    FiveMinutesAfterSwitch,
+}
+
+/// Why the rollback was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionReason {
+    Monitor,
+    ProgressDeadline,
+    SmokeTests,
+}
+
+/// What the outcome needs besides what was recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct TallyParams {
+    pub replicas: u32,
+    pub price_usd_per_hour: f64,
+    /// The mean request rate, for a run that observed no traffic.
+    pub rate_rps: f64,
+    pub prices: IncidentPrices,
+    pub defective: bool,
+}
+
+pub struct Tally {
+    params: TallyParams,
+    failed_requests: u64,
+    dropped_requests: u64,
+    exposure_start: Option<SimTime>,
+    peak_exposure: f64,
+    decision: Option<(SimTime, DecisionReason)>,
+    mitigated_at: Option<SimTime>,
+    completed: Option<(SimTime, Kind)>,
+    /// (from, share of requests on the new version), for cost states.
+    routing_log: Vec<(SimTime, f64)>,
+    /// Requests offered over the observed window, for the mean rate.
+    offered_requests: f64,
+    observed_s: f64,
+    switch_started: Option<SimTime>,
+    time_to_switch_s: Option<f64>,
+    stale_after_5min: Option<f64>,
+}
+
+impl Tally {
+    pub fn new(params: TallyParams) -> Tally {
+        Tally {
+            params,
+            failed_requests: 0,
+            dropped_requests: 0,
+            exposure_start: None,
+            peak_exposure: 0.0,
+            decision: None,
+            mitigated_at: None,
+            completed: None,
+            routing_log: Vec::new(),
+            offered_requests: 0.0,
+            observed_s: 0.0,
+            switch_started: None,
+            time_to_switch_s: None,
+            stale_after_5min: None,
+        }
+    }
+
+    pub fn decided(&self) -> bool {
+        self.decision.is_some()
+    }
+
+    pub fn mitigated(&self) -> bool {
+        self.mitigated_at.is_some()
+    }
+
+    pub fn failed_requests(&self) -> u64 {
+        self.failed_requests
+    }
+
+    /// Records one span of traffic.
+    pub fn record(&mut self, span: &Span) {
+        self.offered_requests += span.offered_requests;
+        self.observed_s += span.duration_s;
+        self.dropped_requests += span.old.dropped + span.new.dropped;
+        if let Some(failures) = span.defect_failures {
+            self.exposure_start.get_or_insert(span.from);
+            self.peak_exposure = self.peak_exposure.max(span.share_new);
+            self.failed_requests += failures;
+        }
+    }
+
+    pub fn decide(&mut self, at: SimTime, reason: DecisionReason) {
+        self.decision = Some((at, reason));
+    }
+
+    pub fn mitigate(&mut self, at: SimTime) {
+        self.mitigated_at = Some(at);
+    }
+
+    pub fn complete(&mut self, at: SimTime, kind: Kind) {
+        self.completed = Some((at, kind));
+    }
+
+    /// A route change aimed the new version at `target`: a switch to all-new
+    /// starts being measured (once).
+    pub fn route_changed(&mut self, target: Option<f64>, q: &mut impl Schedule<TallyEvent>) {
+        if target == Some(1.0) && self.switch_started.is_none() {
+            self.switch_started = Some(q.now());
+            q.after(STALE_CHECK_AFTER, TallyEvent::FiveMinutesAfterSwitch);
+        }
+    }
+
+    pub fn handle(&mut self, event: TallyEvent, share_new: f64) {
+        match event {
+            // Only a switch still going forward is measured; a rollback
+            // decided before then sends traffic back on purpose.
+            TallyEvent::FiveMinutesAfterSwitch if self.decision.is_none() => {
+                self.stale_after_5min = Some(1.0 - share_new);
+            }
+            TallyEvent::FiveMinutesAfterSwitch => {}
+        }
+    }
+
+    /// Measures the switch to all-new: until 99% of requests reach the new version.
+    pub fn track_switch(&mut self, now: SimTime, share_new: f64) {
+        if let Some(started) = self.switch_started
+            && self.time_to_switch_s.is_none()
+            && share_new >= SWITCHED_AT
+        {
+            self.time_to_switch_s = Some((now - started).as_secs_f64());
+        }
+    }
+
+    /// Records the share on the new version whenever it changes (for cost states and timelines).
+    pub fn log_routing(&mut self, now: SimTime, share: f64) {
+        if self
+            .routing_log
+            .last()
+            .is_none_or(|&(_, last)| last != share)
+        {
+            match self.routing_log.last_mut() {
+                Some(entry) if entry.0 == now => entry.1 = share,
+                _ => self.routing_log.push((now, share)),
+            }
+        }
+    }
+
+    /// The outcome of the run that ended at `now`; `stuck` when it never
+    /// completed or ran past the horizon.
+    pub fn outcome(&self, world: &mut World, now: SimTime, past_horizon: bool) -> Outcome {
+        let (completed_at, kind) = self.completed.unwrap_or((now, Kind::Stuck));
+        let kind = if past_horizon { Kind::Stuck } else { kind };
+        let defective = self.params.defective;
+        let mut o = Outcome::new(kind, defective);
+        let secs = |t: SimTime| Some(t.as_secs_f64());
+        let fleet = world.fleet();
+        let window_end = fleet
+            .instances()
+            .iter()
+            .filter_map(|i| i.gone_at)
+            .fold(completed_at, SimTime::max);
+        if kind != Kind::Stuck {
+            o.set(Metric::DeployDuration, secs(completed_at));
+        }
+        o.set(Metric::FailedRequests, Some(self.failed_requests as f64));
+        o.set(Metric::DroppedRequests, Some(self.dropped_requests as f64));
+        o.set(
+            Metric::TimeToSwitch,
+            self.time_to_switch_s.filter(|t| t.is_finite()),
+        );
+        o.set(Metric::StaleAfter5Min, self.stale_after_5min);
+        o.set(
+            Metric::ConnectionsCut,
+            Some(world.connections().cut.round()),
+        );
+        o.set(Metric::SessionsLost, Some(world.sessions().lost.round()));
+        let rolled_back = self.decision.is_some();
+        let flag = |b: bool| Some(if b { 1.0 } else { 0.0 });
+        if defective {
+            o.set(Metric::Detected, flag(rolled_back));
+            o.set(
+                Metric::MissedDefect,
+                flag(kind == Kind::Promoted && !rolled_back),
+            );
+            o.set(
+                Metric::CaughtBeforeUsers,
+                flag(rolled_back && self.failed_requests == 0),
+            );
+            o.set(Metric::PeakExposure, Some(self.peak_exposure));
+        } else {
+            o.set(Metric::FalseRollback, flag(rolled_back));
+        }
+        if let (Some(start), Some((decided, _))) = (self.exposure_start, self.decision)
+            && defective
+        {
+            o.set(Metric::TimeToDetect, secs(decided.saturating_sub(start)));
+        }
+        if let (Some((decided, _)), Some(mitigated)) = (self.decision, self.mitigated_at) {
+            o.set(Metric::RollbackTime, secs(mitigated - decided));
+            if let Some(start) = self.exposure_start {
+                o.set(Metric::TimeToMitigate, secs(mitigated - start));
+            }
+        }
+        let price = self.params.price_usd_per_hour;
+        let states = cost::instance_hours(fleet, &self.routing_log, window_end);
+        let hours = fleet.instance_seconds(window_end) / 3600.0;
+        o.set(Metric::InstanceHours, Some(hours));
+        o.set(Metric::ProvisioningHours, Some(states.provisioning));
+        o.set(Metric::ServingHours, Some(states.serving));
+        o.set(Metric::IdleHours, Some(states.idle));
+        o.set(Metric::DrainingHours, Some(states.draining));
+        o.set(Metric::OldVersionHours, Some(states.old_version));
+        o.set(Metric::NewVersionHours, Some(states.new_version));
+        o.set(Metric::InfraCost, Some(hours * price));
+        let unchanged_hours = self.params.replicas as f64 * window_end.as_secs_f64() / 3600.0;
+        o.set(Metric::ExtraCost, Some((hours - unchanged_hours) * price));
+        let mean_rate = if self.observed_s > 0.0 {
+            self.offered_requests / self.observed_s
+        } else {
+            self.params.rate_rps
+        };
+        o.set(
+            Metric::IncidentCost,
+            Some(cost::incident_cost_usd(
+                self.params.prices,
+                self.failed_requests as f64,
+                self.dropped_requests as f64,
+                mean_rate,
+            )),
+        );
+        o.set(Metric::PeakInstances, Some(fleet.peak_instances() as f64));
+        o.set(
+            Metric::UsersAffected,
+            Some(world.draw_users_affected() as f64),
+        );
+        o
+    }
+}
