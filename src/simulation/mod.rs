@@ -34,6 +34,8 @@ use tally::{Tally, TallyEvent, TallyParams};
 
 /// No deployment is simulated past this; one still running is `stuck`.
 const HORIZON_CAP: SimTime = SimTime(7 * 86_400 * 1000);
+/// Cuts are expected values; one that rounds to no connection is not narrated.
+const NARRATED_CUT: f64 = 0.5;
 
 /// Every event, by the component it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,7 +253,7 @@ impl<'a> Simulation<'a> {
             }
             Happened::Available(version) => self.observe(Observation::Available(version)),
             Happened::Gone { version, cut } => {
-                if cut >= 0.5 {
+                if cut >= NARRATED_CUT {
                     self.note(|| {
                         format!(
                             "{} instance gone: {cut:.0} open connections cut",
@@ -445,4 +447,89 @@ pub fn simulate(
     replication: u64,
 ) -> Outcome {
     Simulation::new(scenario, strategy, release, seed, replication).run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Metric;
+    use crate::strategies::StrategyConfig;
+    use std::sync::{Arc, Mutex};
+
+    /// In-place, recording every observation it is given.
+    #[derive(Debug, Default)]
+    struct Recording {
+        seen: Arc<Mutex<Vec<Observation>>>,
+    }
+
+    struct RecordingController {
+        seen: Arc<Mutex<Vec<Observation>>>,
+        replicas: u32,
+    }
+
+    impl Strategy for RecordingController {
+        fn on(&mut self, observation: &Observation, view: &View) -> Vec<Action> {
+            self.seen.lock().unwrap().push(observation.clone());
+            match observation {
+                Observation::Start => vec![
+                    Action::Scale {
+                        version: Version::Old,
+                        replicas: 0,
+                    },
+                    Action::Scale {
+                        version: Version::New,
+                        replicas: self.replicas,
+                    },
+                ],
+                Observation::Ready(Version::New) if view.new.ready == self.replicas => {
+                    vec![Action::Promoted]
+                }
+                _ => vec![],
+            }
+        }
+    }
+
+    impl StrategyConfig for Recording {
+        fn kind(&self) -> &'static str {
+            "recording"
+        }
+        fn controller(&self, replicas: u32) -> Box<dyn Strategy> {
+            Box::new(RecordingController {
+                seen: self.seen.clone(),
+                replicas,
+            })
+        }
+        fn environment(&self) -> Environment {
+            Environment::default()
+        }
+    }
+
+    #[test]
+    fn the_controller_sees_instances_go_and_every_judged_interval() {
+        let scenario = Scenario::load(None).unwrap();
+        let config = Recording::default();
+        let seen = config.seen.clone();
+        let spec = StrategySpec {
+            name: "recording".into(),
+            config: Arc::new(config),
+            judge: None,
+        };
+        let outcome = simulate(&scenario, &spec, &Release::healthy(), 1, 0);
+        assert_eq!(outcome.kind, Kind::Promoted);
+        let seen = seen.lock().unwrap();
+        let count = |o: &Observation| seen.iter().filter(|s| *s == o).count();
+        let replicas = scenario.service.instances as usize;
+        assert_eq!(count(&Observation::Start), 1);
+        assert_eq!(count(&Observation::Gone(Version::Old)), replicas);
+        assert_eq!(count(&Observation::Ready(Version::New)), replicas);
+        // One verdict per interval that ends before observation does, at
+        // promotion plus the watch.
+        let promoted = SimTime::from_secs_f64(outcome.get(Metric::DeployDuration).unwrap());
+        let observed = promoted + scenario.monitoring.watch_after_promotion;
+        let verdicts = seen
+            .iter()
+            .filter(|o| matches!(o, Observation::Verdict(_)))
+            .count() as u64;
+        assert_eq!(verdicts, observed.0 / scenario.monitoring.interval.0);
+    }
 }

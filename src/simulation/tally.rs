@@ -247,3 +247,90 @@ impl Tally {
         o
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::EventQueue;
+    use crate::world::traffic::VersionSpan;
+
+    fn tally() -> Tally {
+        Tally::new(TallyParams {
+            replicas: 2,
+            price_usd_per_hour: 0.1,
+            rate_rps: 10.0,
+            prices: IncidentPrices {
+                cost_per_failed_request_usd: 0.0,
+                downtime_cost_per_minute_usd: 0.0,
+            },
+            defective: true,
+        })
+    }
+
+    fn span(from_s: u64, share_new: f64, dropped: u64, failures: Option<u64>) -> Span {
+        Span {
+            from: SimTime::from_secs(from_s),
+            duration_s: 10.0,
+            offered_requests: 100.0,
+            share_new,
+            old: VersionSpan::default(),
+            new: VersionSpan {
+                dropped,
+                ..VersionSpan::default()
+            },
+            defect_failures: failures,
+        }
+    }
+
+    #[test]
+    fn exposure_starts_with_the_first_span_defective_code_handled() {
+        let mut t = tally();
+        t.record(&span(0, 0.05, 3, None));
+        assert_eq!((t.exposure_start, t.failed_requests), (None, 0));
+        t.record(&span(10, 0.05, 0, Some(4)));
+        t.record(&span(20, 0.25, 0, Some(6)));
+        t.record(&span(30, 0.10, 0, Some(0)));
+        assert_eq!(t.exposure_start, Some(SimTime::from_secs(10)));
+        assert_eq!(t.peak_exposure, 0.25);
+        assert_eq!(t.failed_requests, 10);
+        assert_eq!(t.dropped_requests, 3);
+        assert_eq!((t.offered_requests, t.observed_s), (400.0, 40.0));
+    }
+
+    #[test]
+    fn the_routing_log_keeps_one_entry_per_change() {
+        let mut t = tally();
+        t.log_routing(SimTime(0), 0.0);
+        t.log_routing(SimTime(5), 0.0);
+        t.log_routing(SimTime(5), 0.5);
+        t.log_routing(SimTime(9), 0.5);
+        t.log_routing(SimTime(9), 1.0);
+        t.log_routing(SimTime(9), 0.7);
+        assert_eq!(
+            t.routing_log,
+            vec![(SimTime(0), 0.0), (SimTime(5), 0.5), (SimTime(9), 0.7)]
+        );
+    }
+
+    #[test]
+    fn the_switch_is_timed_to_99_percent_and_its_stale_share_after_five_minutes() {
+        let mut t = tally();
+        let mut q: EventQueue<TallyEvent> = EventQueue::new();
+        t.route_changed(Some(0.5), &mut q);
+        assert!(q.is_empty(), "a weight below 100% is not the switch");
+        t.route_changed(Some(1.0), &mut q);
+        t.track_switch(SimTime::from_secs(3), 0.98);
+        t.track_switch(SimTime::from_secs(7), 0.99);
+        t.track_switch(SimTime::from_secs(9), 1.0);
+        assert_eq!(t.time_to_switch_s, Some(7.0));
+        let (at, e) = q.pop().unwrap();
+        assert_eq!(at, STALE_CHECK_AFTER);
+        t.handle(e, 0.9);
+        assert_eq!(t.stale_after_5min, Some(1.0 - 0.9));
+        // A rollback decided first makes the five-minute share meaningless.
+        let mut rolled_back = tally();
+        rolled_back.decide(SimTime::from_secs(60), DecisionReason::Monitor);
+        rolled_back.handle(TallyEvent::FiveMinutesAfterSwitch, 0.2);
+        assert_eq!(rolled_back.stale_after_5min, None);
+    }
+}

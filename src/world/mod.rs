@@ -34,7 +34,7 @@ use sessions::Sessions;
 use traffic::{DailyCurve, Offer, UserExposure, VersionSpan};
 
 /// A rollback has taken effect once the new version serves under this share
-/// of requests (the design's definition of mitigation).
+/// of requests (the definition of `rollback_time_s` and `time_to_mitigate_s`).
 pub const MITIGATED_BELOW: f64 = 0.01;
 /// ... and the old version's ready instances can serve this share of what it is offered.
 pub const OLD_CAPACITY_ENOUGH: f64 = 0.99;
@@ -43,6 +43,8 @@ pub const SWITCHED_AT: f64 = 0.99;
 /// A route change away from a version is re-checked when, barring cuts, the
 /// version's share will have fallen just under [`MITIGATED_BELOW`].
 const RECHECK_AT: f64 = 0.0099;
+/// How far ahead a route change's re-check is searched for (about 116 days).
+const RECHECK_SEARCH_S: f64 = 1e7;
 
 /// Everything the world needs to know, resolved by the simulation from the
 /// scenario, the strategy's environment and the drawn release.
@@ -385,6 +387,7 @@ impl World {
             let remaining = |t: f64| self.remaining_on(version, routed_before, t);
             let at = time_until(remaining, RECHECK_AT);
             if at.is_finite() {
+                // One millisecond past the crossing, so the share is under it.
                 q.at(
                     now + SimTime::from_secs_f64(at) + SimTime(1),
                     WorldEvent::Recheck,
@@ -541,13 +544,14 @@ impl World {
     }
 }
 
-/// The first time in [0, 10^7] s at which the non-increasing `remaining`
-/// falls to `share` or below (bisection to the millisecond); infinite if never.
+/// The first time in [0, RECHECK_SEARCH_S] at which the non-increasing
+/// `remaining` falls to `share` or below (bisection to the millisecond);
+/// infinite if never.
 fn time_until(remaining: impl Fn(f64) -> f64, share: f64) -> f64 {
     if remaining(0.0) <= share {
         return 0.0;
     }
-    let (mut lo, mut hi) = (0.0, 1e7);
+    let (mut lo, mut hi) = (0.0, RECHECK_SEARCH_S);
     if remaining(hi) > share {
         return f64::INFINITY;
     }
@@ -561,3 +565,6 @@ fn time_until(remaining: impl Fn(f64) -> f64, share: f64) -> f64 {
     }
     hi
 }
+
+#[cfg(test)]
+mod tests;

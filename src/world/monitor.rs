@@ -74,11 +74,10 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    /// A judge spec that does not start (validation rejects those) leaves
-    /// the monitor without a judge; [`Monitor::is_judging`] says so.
+    /// `p.judge` has passed validation with the scenario.
     pub fn new(p: MonitorParams, monitor_rng: ChaCha8Rng, human_rng: ChaCha8Rng) -> Monitor {
         Monitor {
-            judge: p.judge.and_then(|spec| JudgeState::new(spec).ok()),
+            judge: p.judge.map(JudgeState::new),
             interval: p.interval,
             query_failure_rate: p.query_failure_rate,
             rollback: p.rollback,
@@ -163,5 +162,93 @@ impl Monitor {
 
     pub fn next_interval(&self, q: &mut impl Schedule<MonitorEvent>) {
         q.after(self.interval, MonitorEvent::Tick);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{EventQueue, Purpose, stream};
+
+    fn monitor(rollback: RollbackBy, query_failure_rate: f64) -> Monitor {
+        Monitor::new(
+            MonitorParams {
+                judge: Some(JudgeSpec::Consecutive {
+                    max_error_rate: 0.05,
+                    consecutive: 1,
+                }),
+                interval: SimTime::from_secs(60),
+                query_failure_rate,
+                rollback,
+                human_response_s: Spread::fixed(300.0),
+            },
+            stream(1, 0, Purpose::Monitor),
+            stream(1, 0, Purpose::Human),
+        )
+    }
+
+    fn span(served: u64, defect_errors: u64) -> VersionSpan {
+        VersionSpan {
+            served,
+            dropped: 0,
+            defect_errors,
+            baseline_errors: 0,
+        }
+    }
+
+    #[test]
+    fn a_failed_interval_rolls_back_at_once_when_automatic() {
+        let mut m = monitor(RollbackBy::Automatic, 0.0);
+        let mut q: EventQueue<MonitorEvent> = EventQueue::new();
+        m.start(&mut q);
+        assert_eq!(q.pop(), Some((SimTime::from_secs(60), MonitorEvent::Tick)));
+        m.add_span(&span(1000, 0), &span(100, 10));
+        let report = m.tick(true, false, &mut q).expect("observing");
+        let (verdict, counts) = report.verdict.expect("judged");
+        assert_eq!(verdict, Verdict::Failed);
+        assert_eq!((counts.canary_requests, counts.canary_errors), (100, 10));
+        assert_eq!(counts.baseline_requests, 1000);
+        assert_eq!(report.decision, Some(Decision::RollBack));
+        assert!(q.is_empty(), "nobody is paged");
+    }
+
+    #[test]
+    fn a_failed_interval_pages_a_person_when_manual() {
+        let mut m = monitor(RollbackBy::Manual, 0.0);
+        let mut q: EventQueue<MonitorEvent> = EventQueue::new();
+        m.add_span(&span(1000, 0), &span(100, 10));
+        let report = m.tick(true, false, &mut q).unwrap();
+        assert_eq!(report.decision, Some(Decision::Paged));
+        assert_eq!(
+            q.pop(),
+            Some((SimTime::from_secs(300), MonitorEvent::HumanDecision))
+        );
+        // While the page is out, later intervals are not judged again.
+        m.add_span(&span(1000, 0), &span(100, 10));
+        assert_eq!(m.tick(true, false, &mut q).unwrap().verdict, None);
+    }
+
+    #[test]
+    fn a_healthy_interval_decides_nothing_and_counts_start_afresh() {
+        let mut m = monitor(RollbackBy::Automatic, 0.0);
+        let mut q: EventQueue<MonitorEvent> = EventQueue::new();
+        m.add_span(&span(1000, 0), &span(100, 1));
+        let report = m.tick(true, false, &mut q).unwrap();
+        assert_eq!(report.verdict.map(|v| v.0), Some(Verdict::Healthy));
+        assert_eq!(report.decision, None);
+        let next = m.tick(true, false, &mut q).unwrap();
+        assert_eq!(next.verdict.map(|v| v.1), Some(IntervalCounts::default()));
+    }
+
+    #[test]
+    fn failed_queries_and_ended_observation() {
+        let mut m = monitor(RollbackBy::Automatic, 1.0);
+        let mut q: EventQueue<MonitorEvent> = EventQueue::new();
+        let report = m.tick(true, true, &mut q).unwrap();
+        assert!(report.query_failed);
+        assert_eq!(report.verdict, None, "a rollback is already decided");
+        assert_eq!(m.tick(false, false, &mut q), None, "observation ended");
+        m.next_interval(&mut q);
+        assert_eq!(q.pop(), Some((SimTime::from_secs(60), MonitorEvent::Tick)));
     }
 }

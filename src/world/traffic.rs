@@ -1,7 +1,8 @@
-//! Traffic without one event per request (design decision 2). Between two
-//! events every rate and share is constant, so the requests each version gets
-//! in the span are a Poisson draw and the failures among them binomial draws:
-//! exact in distribution, and hundreds of times cheaper than per-request events.
+//! Traffic without one event per request. Between two events every rate and
+//! share is constant, so the requests each version gets in the span are a
+//! Poisson draw and the failures among them binomial draws: exact in
+//! distribution, and hundreds of times cheaper than per-request events
+//! (tests/traffic_model.rs checks it against a per-request simulation).
 
 use crate::stats::{binomial, poisson};
 use rand::{Rng, RngExt};

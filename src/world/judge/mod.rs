@@ -53,8 +53,10 @@
 //! Inconclusive measurement: it counts toward `count` but is neither a failure
 //! nor a success. We do **not** model `inconclusiveLimit` (which would pause
 //! for a human, something a simulator cannot do); that is the same as an
-//! unlimited `inconclusiveLimit`. We do not model query errors, so
-//! `consecutiveErrorLimit` has nothing to count.
+//! unlimited `inconclusiveLimit`. Metric queries fail at
+//! `monitoring.query_failure_rate`; more than `consecutive_error_limit` failed
+//! queries in a row error the analysis, which aborts the rollout
+//! (`JudgeState::observe_query_error`).
 //!
 //! # What Flagger actually does
 //!
@@ -365,7 +367,8 @@ impl JudgeSpec {
 
     /// Validates and builds the runtime state.
     pub fn start(&self) -> Result<JudgeState, String> {
-        JudgeState::new(*self)
+        self.validate()?;
+        Ok(JudgeState::new(*self))
     }
 
     /// Probability that this judge reaches `Failed` within the first

@@ -41,21 +41,22 @@ pub struct JudgeState {
 }
 
 impl JudgeState {
-    /// Validates `spec` and starts a fresh analysis.
-    pub fn new(spec: JudgeSpec) -> Result<Self, String> {
-        spec.validate()?;
+    /// Starts a fresh analysis of a spec that passed [`JudgeSpec::validate`]
+    /// (the scenario's validator checks every judge; [`JudgeSpec::start`]
+    /// validates first).
+    pub fn new(spec: JudgeSpec) -> Self {
         let z_crit = match spec {
             JudgeSpec::Compare { confidence, .. } => normal_quantile(confidence),
             // unused by the other judges; not NaN so that PartialEq works
             _ => f64::INFINITY,
         };
-        Ok(JudgeState {
+        JudgeState {
             spec,
             z_crit,
             inner: Self::fresh_inner(&spec),
             failed: false,
             intervals: 0,
-        })
+        }
     }
 
     fn fresh_inner(spec: &JudgeSpec) -> Inner {

@@ -1,0 +1,206 @@
+//! Unit tests of the world with hand-made inputs: scaling schedules the
+//! fleet's events, readiness, crash-on-start and the progress deadline,
+//! routing and its settling, mitigation, and the accounting of one span.
+
+use super::*;
+use crate::engine::{EventQueue, Purpose, stream};
+
+fn params(replicas: u32) -> WorldParams {
+    WorldParams {
+        replicas,
+        capacity_rps_per_instance: 100.0,
+        curve: DailyCurve {
+            rate_rps: 500.0,
+            amplitude: 0.0,
+            peak_hour: 14.0,
+            start_hour: 10.0,
+        },
+        users: 1000,
+        baseline_error_rate: 0.0,
+        startup_s: Spread::fixed(30.0),
+        progress_deadline: SimTime::from_secs(600),
+        drain: SimTime::from_secs(30),
+        min_ready: SimTime::ZERO,
+        initial_route: Route::ByReadyInstances,
+        switch: Switch::Immediate,
+        sticky: false,
+        settle_below: 0.0,
+        settle_max_wait: None,
+        long_lived_connections: 0.0,
+        long_lived_share: 0.0,
+        connection_lifetime_s: 1800.0,
+        session_user_share: 0.0,
+        sessions_in_shared_store: false,
+        defect: None,
+    }
+}
+
+fn world(p: WorldParams) -> World {
+    World::new(
+        p,
+        stream(1, 0, Purpose::Startup),
+        stream(1, 0, Purpose::Traffic),
+    )
+}
+
+fn drain(q: &mut EventQueue<WorldEvent>) -> Vec<(SimTime, WorldEvent)> {
+    std::iter::from_fn(|| q.pop()).collect()
+}
+
+#[test]
+fn scaling_up_schedules_each_startup_and_its_progress_deadline() {
+    let mut w = world(params(5));
+    let mut q: EventQueue<WorldEvent> = EventQueue::new();
+    assert!(w.scale(Version::New, 2, &mut q));
+    assert!(
+        !w.scale(Version::New, 2, &mut q),
+        "the same count changes nothing"
+    );
+    let events = drain(&mut q);
+    let at = |s: u64| SimTime::from_secs(s);
+    assert_eq!(
+        events,
+        vec![
+            (at(30), WorldEvent::Fleet(FleetEvent::StartupDone(5))),
+            (at(30), WorldEvent::Fleet(FleetEvent::StartupDone(6))),
+            (at(600), WorldEvent::Fleet(FleetEvent::ProgressCheck(5))),
+            (at(600), WorldEvent::Fleet(FleetEvent::ProgressCheck(6))),
+        ]
+    );
+    assert_eq!(w.counts(Version::New).spec, 2);
+    assert_eq!(w.counts(Version::New).ready, 0);
+}
+
+#[test]
+fn a_ready_instance_takes_its_share_of_traffic_spread_over_instances() {
+    let mut w = world(params(4));
+    let mut q: EventQueue<WorldEvent> = EventQueue::new();
+    w.scale(Version::New, 1, &mut q);
+    let (t, e) = q.pop().unwrap();
+    assert_eq!(
+        w.handle(e, &mut q),
+        Happened::Ready {
+            id: 4,
+            version: Version::New,
+            ready: 1
+        }
+    );
+    assert_eq!(w.share_new(t), 0.2, "1 new of 5 ready instances");
+    assert_eq!(w.available(4), Happened::Available(Version::New));
+    assert_eq!(w.available(4), Happened::Nothing, "available once");
+    // Its progress deadline passes quietly: it is ready.
+    let (_, e) = q.pop().unwrap();
+    assert_eq!(w.handle(e, &mut q), Happened::Nothing);
+}
+
+#[test]
+fn a_crash_on_start_defect_never_gets_ready_and_misses_the_deadline() {
+    let mut p = params(2);
+    p.defect = Some(Defect {
+        kind: DefectKind::CrashOnStart,
+        error_rate: 1.0,
+        onset: None,
+    });
+    let mut w = world(p);
+    let mut q: EventQueue<WorldEvent> = EventQueue::new();
+    w.scale(Version::New, 1, &mut q);
+    let (_, startup) = q.pop().unwrap();
+    assert_eq!(w.handle(startup, &mut q), Happened::Nothing);
+    assert_eq!(w.counts(Version::New).ready, 0);
+    let (at, deadline) = q.pop().unwrap();
+    assert_eq!(at, SimTime::from_secs(600));
+    assert_eq!(
+        w.handle(deadline, &mut q),
+        Happened::ProgressDeadlineExceeded
+    );
+}
+
+#[test]
+fn only_the_latest_route_change_settles() {
+    let mut p = params(2);
+    p.switch = Switch::Delay(SimTime::from_secs(5));
+    p.initial_route = Route::All(Version::Old);
+    let mut w = world(p);
+    let mut q: EventQueue<WorldEvent> = EventQueue::new();
+    assert_eq!(w.route(Route::All(Version::New), &mut q), Some(1.0));
+    assert_eq!(w.route(Route::Weight(0.25), &mut q), Some(0.25));
+    let happened: Vec<Happened> = drain(&mut q)
+        .into_iter()
+        .map(|(_, e)| w.handle(e, &mut q))
+        .collect();
+    // The first change's settle event is stale; its re-check does nothing.
+    assert_eq!(
+        happened
+            .iter()
+            .filter(|h| **h == Happened::RouteSettled)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn mitigated_needs_the_new_version_out_and_the_old_able_to_serve() {
+    let mut p = params(5);
+    p.initial_route = Route::All(Version::New);
+    let mut w = world(p.clone());
+    let mut q: EventQueue<WorldEvent> = EventQueue::new();
+    assert!(!w.new_version_is_out(SimTime::ZERO), "all traffic on new");
+    w.route(Route::All(Version::Old), &mut q);
+    // 5 old instances × 100 rps serve the 500 rps offered.
+    assert!(w.new_version_is_out(SimTime::ZERO));
+    // With the old version scaled away (an in-place redeploy), nothing serves.
+    let mut gap = world(p);
+    gap.route(Route::All(Version::Old), &mut q);
+    gap.scale(Version::Old, 0, &mut q);
+    assert!(!gap.new_version_is_out(SimTime::ZERO));
+}
+
+#[test]
+fn a_span_offers_the_integrated_rate_and_counts_defect_failures() {
+    let mut p = params(2);
+    p.initial_route = Route::Weight(1.0);
+    p.defect = Some(Defect {
+        kind: DefectKind::TrafficOnly,
+        error_rate: 1.0,
+        onset: None,
+    });
+    let mut w = world(p);
+    let mut q: EventQueue<WorldEvent> = EventQueue::new();
+    w.scale(Version::New, 2, &mut q);
+    // Nothing new is ready: every request to the new version is dropped.
+    q.schedule(SimTime::from_secs(10), WorldEvent::Recheck);
+    while q.pop().is_some_and(|(t, _)| t < SimTime::from_secs(10)) {}
+    let span = w.account(true, &mut q).expect("observed");
+    assert_eq!(span.offered_requests, 500.0 * 10.0);
+    assert_eq!(span.share_new, 1.0);
+    assert_eq!(span.new.served, 0);
+    assert!(span.new.dropped > 0);
+    assert_eq!(
+        span.defect_failures, None,
+        "a traffic-only defect that served nothing"
+    );
+    // Not observing: nothing is drawn.
+    q.schedule(SimTime::from_secs(20), WorldEvent::Recheck);
+    q.pop();
+    assert_eq!(w.account(false, &mut q), None);
+}
+
+#[test]
+fn a_crash_on_start_defect_fails_every_request_routed_to_it() {
+    let mut p = params(2);
+    p.initial_route = Route::Weight(0.5);
+    p.defect = Some(Defect {
+        kind: DefectKind::CrashOnStart,
+        error_rate: 1.0,
+        onset: None,
+    });
+    let mut w = world(p);
+    let mut q: EventQueue<WorldEvent> = EventQueue::new();
+    w.scale(Version::New, 1, &mut q);
+    q.schedule(SimTime::from_secs(10), WorldEvent::Recheck);
+    while q.pop().is_some_and(|(t, _)| t < SimTime::from_secs(10)) {}
+    let span = w.account(true, &mut q).expect("observed");
+    assert_eq!(span.defect_failures, Some(span.new.dropped));
+    assert!(span.new.dropped > 0);
+    assert!(w.draw_users_affected() > 0);
+}
