@@ -4,6 +4,7 @@ use crate::cli::{CompareArgs, RecommendArgs, RunArgs, TraceArgs};
 use crate::error::{Error, Result};
 use crate::experiment::{self, Results, Settings};
 use crate::export;
+use crate::format;
 use crate::monthly;
 use crate::outcome::Metric;
 use crate::recommend;
@@ -91,7 +92,7 @@ fn month_heading(scenario: &Scenario) -> String {
     };
     format!(
         "per month: {} deploys; duplicate_mode {mode}",
-        export::number(scenario.cost.deploys_per_month)
+        format::exact_number(scenario.cost.deploys_per_month)
     )
 }
 
@@ -162,8 +163,8 @@ pub fn trace(args: &TraceArgs) -> Result<String> {
     );
     out.push_str(&trace::narrate(events));
     let metric = |m: Metric, unit: &str| match outcome.get(m) {
-        Some(v) if unit == "$" => format!("${}", export::table::human(v)),
-        Some(v) => format!("{}{unit}", export::table::human(v)),
+        Some(v) if unit == "$" => format!("${}", format::rounded_number(v)),
+        Some(v) => format!("{}{unit}", format::rounded_number(v)),
         None => "-".into(),
     };
     out.push_str(&format!(

@@ -3,9 +3,9 @@
 //! and monthly.csv (one row per strategy: the monthly view).
 //! Units are in the column names; a metric that does not apply is an empty cell.
 
-use super::number;
 use crate::error::{Error, Result};
 use crate::experiment::Results;
+use crate::format::exact_number;
 use crate::monthly::MonthlyRow;
 use crate::outcome::Metric;
 
@@ -47,7 +47,7 @@ pub fn summary(results: &Results) -> Result<Vec<u8>> {
                         s.ci95_high,
                     ];
                     let mut row = vec![name.clone(), m.name().to_string(), s.n.to_string()];
-                    row.extend(nums.iter().map(|&v| number(v)));
+                    row.extend(nums.iter().map(|&v| exact_number(v)));
                     row
                 }
                 None => {
@@ -78,7 +78,7 @@ pub fn replications(results: &Results) -> Result<Vec<u8>> {
             rec.extend(
                 Metric::ALL
                     .iter()
-                    .map(|&m| o.get(m).map(number).unwrap_or_default()),
+                    .map(|&m| o.get(m).map(exact_number).unwrap_or_default()),
             );
             w.write_record(&rec).map_err(csv_error)?;
         }
@@ -111,7 +111,7 @@ pub fn monthly(rows: &[MonthlyRow]) -> Result<Vec<u8>> {
             r.deploys_per_month,
         ];
         let mut rec = vec![r.strategy.clone()];
-        rec.extend(nums.iter().map(|&v| number(v)));
+        rec.extend(nums.iter().map(|&v| exact_number(v)));
         w.write_record(&rec).map_err(csv_error)?;
     }
     w.into_inner().map_err(csv_error)

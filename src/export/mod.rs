@@ -15,20 +15,6 @@ use plots::{PlotError, PlotFormat, PlotInput, StrategySeries};
 use report::ReportTable;
 use std::path::{Path, PathBuf};
 
-/// Formats a number the same way on every platform and thread count: whole
-/// numbers without a fraction, others with up to 6 decimals.
-pub fn number(v: f64) -> String {
-    if !v.is_finite() {
-        return String::new();
-    }
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        return format!("{}", v as i64);
-    }
-    let s = format!("{v:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
-}
-
 /// A fresh folder name under the system temp dir for one unit test.
 #[cfg(test)]
 pub(crate) fn test_dir(tag: &str) -> PathBuf {
@@ -258,13 +244,5 @@ mod tests {
             timeline_replication(&results(&[one_rollback, telling, telling])),
             Some(1)
         );
-    }
-
-    #[test]
-    fn numbers_are_stable_text() {
-        assert_eq!(super::number(3.0), "3");
-        assert_eq!(super::number(0.1 + 0.2), "0.3");
-        assert_eq!(super::number(-0.0000001), "0");
-        assert_eq!(super::number(f64::NAN), "");
     }
 }

@@ -18,6 +18,8 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::format::tick_label;
+
 // ---------------------------------------------------------------------------
 // Public input types
 // ---------------------------------------------------------------------------

@@ -301,18 +301,6 @@ fn value_axis_choices() {
 }
 
 #[test]
-fn number_labels() {
-    assert_eq!(fmt_num(0.0), "0");
-    assert_eq!(fmt_num(0.25), "0.25");
-    assert_eq!(fmt_num(12.5), "12.5");
-    assert_eq!(fmt_num(950.0), "950");
-    assert_eq!(fmt_num(2500.0), "2500");
-    assert_eq!(fmt_num(35_000.0), "35k");
-    assert_eq!(fmt_num(2_500_000.0), "2.5M");
-    assert_eq!(fmt_num(f64::NAN), "?");
-}
-
-#[test]
 fn describe_plot_knows_all_stems() {
     for stem in ["timeline", "blast_radius", "cost_vs_risk", "rollback_time"] {
         assert_eq!(describe_plot(stem).unwrap().stem, stem);
