@@ -1,13 +1,13 @@
 //! One replication told as a story: the narrated timeline `cutover trace`
-//! prints, its CSV form, and the moments (detection, rollback decision,
-//! mitigation) the timeline plot marks.
+//! prints, its CSV form, and the [`Timeline`] the timeline plot draws (the
+//! share on the new version, and the moments detection, rollback decision and
+//! mitigation).
 //!
 //! The simulation tags the events that matter with a [`Moment`]: a judge or
 //! smoke test finding the defect, the rollback decision, and mitigation. A
 //! progress-deadline rollback is decided without anything being detected.
 
 use crate::error::{Error, Result};
-use crate::export::plots::Timeline;
 use crate::format::{exact_number, percent};
 use crate::release::Release;
 use crate::scenario::Scenario;
@@ -69,7 +69,19 @@ pub fn share_points(trace: &[TraceEvent]) -> Vec<(f64, f64)> {
     steps
 }
 
-/// The plot's view of one strategy's trace.
+/// One strategy's run as the timeline plot draws it: the share of traffic on
+/// the new version over time and the moments that matter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    pub strategy: String,
+    /// (time_s, share_new in 0..=1), step function: share holds until next point.
+    pub points: Vec<(f64, f64)>,
+    pub detected_s: Option<f64>,
+    pub rollback_decision_s: Option<f64>,
+    pub mitigated_s: Option<f64>,
+}
+
+/// The timeline of one strategy's trace.
 pub fn timeline(strategy: &str, trace: &[TraceEvent]) -> Timeline {
     let m = moments(trace);
     Timeline {

@@ -3,11 +3,46 @@
 //! and monthly.csv (one row per strategy: the monthly view).
 //! Units are in the column names; a metric that does not apply is an empty cell.
 
+use super::{Exporter, OutputFile, Report};
 use crate::error::{Error, Result};
 use crate::experiment::Results;
 use crate::format::exact_number;
 use crate::monthly::MonthlyRow;
 use crate::outcome::Metric;
+
+/// summary.csv: one row per strategy and metric.
+pub struct SummaryCsv;
+
+/// replications.csv: one row per replication and strategy.
+pub struct ReplicationsCsv;
+
+/// monthly.csv: one row per strategy.
+pub struct MonthlyCsv;
+
+impl Exporter for SummaryCsv {
+    fn export(&self, report: &Report) -> Result<Vec<OutputFile>> {
+        one_file("summary.csv", summary(&report.results)?)
+    }
+}
+
+impl Exporter for ReplicationsCsv {
+    fn export(&self, report: &Report) -> Result<Vec<OutputFile>> {
+        one_file("replications.csv", replications(&report.results)?)
+    }
+}
+
+impl Exporter for MonthlyCsv {
+    fn export(&self, report: &Report) -> Result<Vec<OutputFile>> {
+        one_file("monthly.csv", monthly(&report.monthly)?)
+    }
+}
+
+fn one_file(name: &str, bytes: Vec<u8>) -> Result<Vec<OutputFile>> {
+    Ok(vec![OutputFile {
+        name: name.to_string(),
+        bytes,
+    }])
+}
 
 pub const SUMMARY_HEADER: [&str; 12] = [
     "strategy",
