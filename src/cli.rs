@@ -61,7 +61,8 @@ pub struct CanarySizeArgs {
     /// Total requests per second, split between canary and baseline.
     #[arg(long)]
     pub rps: f64,
-    /// Share of requests on the canary, in (0, 1).
+    /// Percentage of requests on the canary, in (0, 100): 5 is a 5% canary,
+    /// as a canary step's `weight` in a scenario.
     #[arg(long)]
     pub weight: f64,
     /// Confidence of the two-sided test (1 − alpha).

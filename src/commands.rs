@@ -3,7 +3,11 @@
 use crate::cli::{CompareArgs, RecommendArgs, RunArgs, TraceArgs};
 use crate::error::{Error, Result};
 use crate::experiment::{self, Results, Settings};
-use crate::export;
+use crate::export::csv::{MonthlyCsv, ReplicationsCsv, SummaryCsv};
+use crate::export::html::HtmlReport;
+use crate::export::plots::{PlotFormat, Plots};
+use crate::export::{self, Exporter, Report, table};
+use crate::format;
 use crate::monthly;
 use crate::outcome::Metric;
 use crate::recommend;
@@ -12,74 +16,85 @@ use crate::scenario::{DuplicateMode, Scenario};
 use crate::simulation::Simulation;
 use crate::trace;
 
-/// Loads the scenario and runs the experiment the flags ask for.
-fn run_experiment(run: &RunArgs) -> Result<(Scenario, Results)> {
+/// Loads the scenario and runs the experiment the flags ask for; with
+/// `timeline`, also records the traces the timeline plot draws.
+fn run_experiment(run: &RunArgs, timeline: bool) -> Result<(Scenario, Results)> {
     let scenario = Scenario::load(run.scenario.as_deref())?;
     let settings = Settings {
         replications: run.replications,
         seed: run.seed,
         threads: run.threads,
     };
-    let results = experiment::run(&scenario, settings)?;
+    let results = if timeline {
+        experiment::run_with_timeline(&scenario, settings)?
+    } else {
+        experiment::run(&scenario, settings)?
+    };
     Ok((scenario, results))
 }
 
+/// `cutover compare`: run the experiment, write every file of the report
+/// into `--out`, and print the tables and what was written.
 pub fn compare(args: &CompareArgs) -> Result<String> {
-    let (scenario, results) = run_experiment(&args.run)?;
-    let run = &args.run;
-    let summary = export::csv::summary(&results)?;
-    let replications = export::csv::replications(&results)?;
-    let monthly_rows = monthly::rows(&scenario, &results);
-    let monthly = export::csv::monthly(&monthly_rows)?;
-    let mut written = vec![
-        args.out.join("summary.csv"),
-        args.out.join("replications.csv"),
-        args.out.join("monthly.csv"),
-    ];
-    export::write_file(&written[0], &summary)?;
-    export::write_file(&written[1], &replications)?;
-    export::write_file(&written[2], &monthly)?;
-    if !args.no_plots {
-        written.extend(export::write_plots_and_report(
-            &args.out,
-            &scenario,
-            &results,
-            &monthly_rows,
-        )?);
+    let plots = !args.no_plots;
+    let (scenario, results) = run_experiment(&args.run, plots)?;
+    let report = Report::new(&scenario, results);
+    let mut exporters: Vec<&dyn Exporter> = vec![&SummaryCsv, &ReplicationsCsv, &MonthlyCsv];
+    if plots {
+        exporters.extend([
+            &Plots(PlotFormat::Png) as &dyn Exporter,
+            &Plots(PlotFormat::Svg),
+            &HtmlReport,
+        ]);
     }
+    let written = export::write(&args.out, &report, &exporters)?;
+    Ok(compare_text(args, &scenario, &report, &written))
+}
+
+/// What `compare` prints: the heading, the comparison table, the monthly
+/// view, the files written and which replication the timeline plot shows.
+fn compare_text(
+    args: &CompareArgs,
+    scenario: &Scenario,
+    report: &Report,
+    written: &[std::path::PathBuf],
+) -> String {
+    let run = &args.run;
+    let results = &report.results;
     let defective = results
         .outcomes
         .iter()
         .filter(|row| row.first().is_some_and(|o| o.defective))
         .count();
-    let timeline = match export::timeline_replication(&results) {
-        Some(r) if !args.no_plots => format!(
+    let timeline = match &results.timeline {
+        Some(t) => format!(
             "timeline.png shows replication {r}; narrate it with \
              `cutover trace {}--strategy NAME --seed {} --replication {r}`\n",
             run.scenario
                 .as_ref()
                 .map(|p| format!("{} ", p.display()))
                 .unwrap_or_default(),
-            run.seed
+            run.seed,
+            r = t.replication,
         ),
-        _ => String::new(),
+        None => String::new(),
     };
     let files = written
         .iter()
         .map(|p| format!("  {}\n", p.display()))
         .collect::<String>();
-    Ok(format!(
+    format!(
         "scenario: {} — {} releases per strategy ({} defective), seed {}\n\n{}\n{}\n{}\nwrote\n{}{}",
-        scenario.name,
+        report.scenario_name,
         run.replications,
         defective,
         run.seed,
-        export::table::render(&results),
-        month_heading(&scenario),
-        export::table::monthly(&monthly_rows),
+        table::render(results),
+        month_heading(scenario),
+        table::monthly(&report.monthly),
         files,
         timeline,
-    ))
+    )
 }
 
 /// The line above the monthly table: what a month holds and how a second
@@ -91,14 +106,14 @@ fn month_heading(scenario: &Scenario) -> String {
     };
     format!(
         "per month: {} deploys; duplicate_mode {mode}",
-        export::number(scenario.cost.deploys_per_month)
+        format::exact_number(scenario.cost.deploys_per_month)
     )
 }
 
 /// `cutover recommend`: run the experiment, rank the strategies by expected
 /// total monthly cost, and say why the first one wins.
 pub fn recommend(args: &RecommendArgs) -> Result<String> {
-    let (scenario, results) = run_experiment(&args.run)?;
+    let (scenario, results) = run_experiment(&args.run, false)?;
     let ranked = recommend::rank(&monthly::rows(&scenario, &results));
     let Some(winner) = ranked.first() else {
         return Err(Error::Internal("a scenario without strategies".into()));
@@ -114,7 +129,7 @@ pub fn recommend(args: &RecommendArgs) -> Result<String> {
         args.run.replications,
         args.run.seed,
         month_heading(&scenario),
-        export::table::monthly(&ranked),
+        table::monthly(&ranked),
     ))
 }
 
@@ -162,8 +177,8 @@ pub fn trace(args: &TraceArgs) -> Result<String> {
     );
     out.push_str(&trace::narrate(events));
     let metric = |m: Metric, unit: &str| match outcome.get(m) {
-        Some(v) if unit == "$" => format!("${}", export::table::human(v)),
-        Some(v) => format!("{}{unit}", export::table::human(v)),
+        Some(v) if unit == "$" => format!("${}", format::rounded_number(v)),
+        Some(v) => format!("{}{unit}", format::rounded_number(v)),
         None => "-".into(),
     };
     out.push_str(&format!(

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod experiment;
 pub mod export;
+pub mod format;
 pub mod input;
 pub mod monthly;
 pub mod outcome;

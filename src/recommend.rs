@@ -3,7 +3,7 @@
 //! Teams choose a release strategy by trading infrastructure money against
 //! incident money; this puts both in the same unit.
 
-use crate::export::table::{count, human};
+use crate::format::{count, dollars, duration};
 use crate::monthly::MonthlyRow;
 
 /// The strategies ranked by expected total monthly cost, cheapest first.
@@ -28,10 +28,10 @@ pub fn rationale(ranked: &[MonthlyRow]) -> Vec<String> {
         "{} has the lowest expected total: {} a month ({} infrastructure + {} expected incident cost; \
          a bad month (p95) of incidents costs {}).",
         winner.strategy,
-        money(winner.expected_total_monthly_usd),
-        money(winner.monthly_infra_usd),
-        money(winner.monthly_incident_cost_usd),
-        money(winner.monthly_incident_cost_p95_usd),
+        dollars(winner.expected_total_monthly_usd),
+        dollars(winner.monthly_infra_usd),
+        dollars(winner.monthly_incident_cost_usd),
+        dollars(winner.monthly_incident_cost_p95_usd),
     )];
     if let Some(runner_up) = ranked.get(1) {
         lines.push(versus(winner, runner_up, "the runner-up"));
@@ -77,7 +77,7 @@ fn near_tie(winner: &MonthlyRow, runner_up: &MonthlyRow) -> Option<String> {
         format!(
             "The two differ by {} a month ({:.2}% of the total): on money alone the choice \
              between them hardly matters.",
-            money(margin),
+            dollars(margin),
             share * 100.0
         )
     })
@@ -89,8 +89,8 @@ fn standing(row: &MonthlyRow) -> String {
         "{} pays for a standing second environment (duplicate_mode = \"permanent\"): {} a month \
          of infrastructure, against {} with the second environment rented only while it deploys.",
         row.strategy,
-        money(row.monthly_infra_usd),
-        money(row.on_demand_infra_usd),
+        dollars(row.monthly_infra_usd),
+        dollars(row.on_demand_infra_usd),
     )
 }
 
@@ -102,18 +102,18 @@ fn versus(winner: &MonthlyRow, other: &MonthlyRow, role: &str) -> String {
     let infra = if infra_delta > 0.0 {
         format!(
             "costs {} more per month in {}",
-            money(infra_delta),
+            dollars(infra_delta),
             capacity_word(winner)
         )
     } else if infra_delta < 0.0 {
         format!(
             "costs {} less per month in infrastructure",
-            money(-infra_delta)
+            dollars(-infra_delta)
         )
     } else {
         "costs the same in infrastructure".to_string()
     };
-    let incidents = if money(incident_saved.abs()) == money(0.0) {
+    let incidents = if dollars(incident_saved.abs()) == dollars(0.0) {
         format!(
             "has the same expected incident cost to the cent ({})",
             drivers(winner, other)
@@ -121,13 +121,13 @@ fn versus(winner: &MonthlyRow, other: &MonthlyRow, role: &str) -> String {
     } else if incident_saved > 0.0 {
         format!(
             "saves {} in expected incident cost, because {}",
-            money(incident_saved),
+            dollars(incident_saved),
             drivers(winner, other)
         )
     } else {
         format!(
             "expects {} more in incident cost ({})",
-            money(-incident_saved),
+            dollars(-incident_saved),
             drivers(winner, other)
         )
     };
@@ -160,7 +160,7 @@ fn drivers(winner: &MonthlyRow, other: &MonthlyRow) -> String {
     }
     let mut though = String::new();
     if let (Some(w), Some(o)) = (winner.rollback_time_s_mean, other.rollback_time_s_mean) {
-        let (w_text, o_text) = (duration_text(w), duration_text(o));
+        let (w_text, o_text) = (duration(w), duration(o));
         if w_text == o_text {
             // Equal as people read them: not a reason either way.
         } else if w < o {
@@ -189,29 +189,6 @@ fn capacity_word(row: &MonthlyRow) -> &'static str {
         "canary" => "canary capacity",
         "rolling" => "surge capacity",
         _ => "capacity",
-    }
-}
-
-/// Dollars as people read them: cents below $1,000 (where a strategy's extra
-/// capacity often is a few cents), whole dollars with thousands separators above.
-pub fn money(usd: f64) -> String {
-    if usd.abs() >= 1000.0 {
-        format!("${}", human(usd))
-    } else {
-        format!("${usd:.2}")
-    }
-}
-
-/// A duration in the unit that reads best: "0.4 s", "8 s", "6 min", "1.5 h".
-pub fn duration_text(seconds: f64) -> String {
-    if seconds < 1.0 {
-        format!("{seconds:.1} s")
-    } else if seconds < 90.0 {
-        format!("{seconds:.0} s")
-    } else if seconds < 5400.0 {
-        format!("{:.0} min", seconds / 60.0)
-    } else {
-        format!("{:.1} h", seconds / 3600.0)
     }
 }
 
@@ -289,14 +266,5 @@ mod tests {
             ),
             "{text}"
         );
-    }
-
-    #[test]
-    fn durations_read_in_their_unit() {
-        assert_eq!(duration_text(0.34), "0.3 s");
-        assert_eq!(duration_text(8.0), "8 s");
-        assert_eq!(duration_text(47.0), "47 s");
-        assert_eq!(duration_text(360.0), "6 min");
-        assert_eq!(duration_text(7200.0), "2.0 h");
     }
 }

@@ -1,5 +1,5 @@
 //! Checks a canary size by simulation: run the canary for the duration the
-//! power formula gives, with Poisson traffic split by weight and binomial
+//! power formula gives, with Poisson traffic split by the canary's share and binomial
 //! errors (the simulator's own traffic model), apply the same two-sided
 //! two-proportion z-test, and count how often the worse canary is detected.
 
@@ -8,9 +8,6 @@ use crate::sizing::SizingResult;
 use crate::stats::{binomial, poisson};
 use crate::world::judge::{normal_quantile, two_proportion_z};
 
-/// Share of `trials` simulated canaries, each run for `duration_s` at `rps`
-/// total, in which the z-test rejects equality at `confidence` (two-sided)
-/// with the canary worse.
 /// What to simulate: the canary's error rates, test confidence and traffic.
 #[derive(Debug, Clone, Copy)]
 pub struct Check {
@@ -23,6 +20,9 @@ pub struct Check {
     pub seed: u64,
 }
 
+/// Share of `trials` simulated canaries, each run for `duration_s` at `rps`
+/// total, in which the z-test rejects equality at `confidence` (two-sided)
+/// with the canary worse.
 pub fn detection_rate(sizing: &SizingResult, check: Check) -> f64 {
     let Check {
         baseline_error,
@@ -34,7 +34,7 @@ pub fn detection_rate(sizing: &SizingResult, check: Check) -> f64 {
         seed,
     } = check;
     let z_crit = normal_quantile(1.0 - (1.0 - confidence) / 2.0);
-    let w = sizing.canary_weight;
+    let w = sizing.canary_share;
     let mut detected = 0u64;
     for trial in 0..trials {
         let mut rng = stream(seed, trial, Purpose::Traffic);
@@ -55,7 +55,7 @@ pub fn report(
     baseline_error: f64,
     detect_error: f64,
     rps: f64,
-    weight: f64,
+    weight_percent: f64,
     confidence: f64,
     power: f64,
 ) -> crate::Result<String> {
@@ -64,9 +64,14 @@ pub fn report(
             "--rps must be greater than 0, got {rps}"
         )));
     }
-    let sizing =
-        crate::sizing::requests_per_arm(baseline_error, detect_error, confidence, power, weight)
-            .map_err(crate::Error::Usage)?;
+    let sizing = crate::sizing::requests_per_arm(
+        baseline_error,
+        detect_error,
+        confidence,
+        power,
+        weight_percent,
+    )
+    .map_err(crate::Error::Usage)?;
     let duration_s = sizing.duration_s(rps);
     let trials = 4000;
     let check = Check {
@@ -82,7 +87,7 @@ pub fn report(
     Ok(format!(
         "to tell a {:.3}% error rate from {:.3}% (two-sided, confidence {confidence}, power {power}):\n\
          canary requests needed:   {}\n\
-         baseline requests (same time, weight {weight}): {}\n\
+         baseline requests (same time, weight {weight_percent}%): {}\n\
          shortest canary at {rps} rps: {:.1} s ({:.1} min)\n\
          check by simulation ({trials} canaries of that length, Poisson traffic): detected {:.1}% (asked for {:.1}%)\n",
         baseline_error * 100.0,
@@ -103,7 +108,7 @@ mod tests {
 
     #[test]
     fn simulated_power_is_close_to_the_requested_power() {
-        let sizing = requests_per_arm(0.01, 0.02, 0.95, 0.8, 0.05).unwrap();
+        let sizing = requests_per_arm(0.01, 0.02, 0.95, 0.8, 5.0).unwrap();
         let duration = sizing.duration_s(1000.0);
         let trials = 4000;
         let check = Check {

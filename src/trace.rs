@@ -1,15 +1,14 @@
 //! One replication told as a story: the narrated timeline `cutover trace`
-//! prints, its CSV form, and the moments (detection, rollback decision,
-//! mitigation) the timeline plot marks.
+//! prints, its CSV form, and the [`Timeline`] the timeline plot draws (the
+//! share on the new version, and the moments detection, rollback decision and
+//! mitigation).
 //!
 //! The simulation tags the events that matter with a [`Moment`]: a judge or
 //! smoke test finding the defect, the rollback decision, and mitigation. A
 //! progress-deadline rollback is decided without anything being detected.
 
-use crate::engine::SimTime;
 use crate::error::{Error, Result};
-use crate::export::number;
-use crate::export::plots::Timeline;
+use crate::format::{exact_number, percent};
 use crate::release::Release;
 use crate::scenario::Scenario;
 use crate::simulation::{Moment, TraceEvent};
@@ -70,7 +69,19 @@ pub fn share_points(trace: &[TraceEvent]) -> Vec<(f64, f64)> {
     steps
 }
 
-/// The plot's view of one strategy's trace.
+/// One strategy's run as the timeline plot draws it: the share of traffic on
+/// the new version over time and the moments that matter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    pub strategy: String,
+    /// (time_s, share_new in 0..=1), step function: share holds until next point.
+    pub points: Vec<(f64, f64)>,
+    pub detected_s: Option<f64>,
+    pub rollback_decision_s: Option<f64>,
+    pub mitigated_s: Option<f64>,
+}
+
+/// The timeline of one strategy's trace.
 pub fn timeline(strategy: &str, trace: &[TraceEvent]) -> Timeline {
     let m = moments(trace);
     Timeline {
@@ -79,24 +90,6 @@ pub fn timeline(strategy: &str, trace: &[TraceEvent]) -> Timeline {
         detected_s: m.detected_s,
         rollback_decision_s: m.rollback_decision_s,
         mitigated_s: m.mitigated_s,
-    }
-}
-
-/// A share as people say it: "0%", "5%", "33.3%", "under 0.1%".
-pub fn percent(share: f64) -> String {
-    let p = share * 100.0;
-    if !p.is_finite() {
-        "-".into()
-    } else if p <= 0.0 || p >= 100.0 {
-        format!("{:.0}%", p.clamp(0.0, 100.0))
-    } else if p < 0.1 {
-        "under 0.1%".into()
-    } else if p > 99.9 {
-        "over 99.9%".into()
-    } else if (p - p.round()).abs() < 0.05 {
-        format!("{:.0}%", p.round())
-    } else {
-        format!("{p:.1}%")
     }
 }
 
@@ -132,11 +125,11 @@ pub fn csv(trace: &[TraceEvent]) -> Result<String> {
         .map_err(|e| err(&e))?;
     for e in trace {
         w.write_record([
-            number(e.at.as_secs_f64()),
+            exact_number(e.at.as_secs_f64()),
             e.what.clone(),
             e.old_ready.to_string(),
             e.new_ready.to_string(),
-            number(e.share_new),
+            exact_number(e.share_new),
         ])
         .map_err(|e| err(&e))?;
     }
@@ -185,14 +178,10 @@ pub fn describe_release(release: &Release) -> String {
     }
 }
 
-/// Clock time of a number of seconds, as the narration shows it.
-pub fn clock(seconds: f64) -> String {
-    SimTime::from_secs_f64(seconds).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::SimTime;
 
     const ROLLBACK_DECIDED: &str = "rollback decided";
     const MITIGATED: &str = "new version serves under 1% of traffic";
@@ -308,15 +297,5 @@ mod tests {
         assert_eq!(lines[0], "time_s,event,old_ready,new_ready,share_new");
         assert_eq!(lines[3], "28.113,scale New to 1,10,1,0.05");
         assert_eq!(lines.len(), 9);
-    }
-
-    #[test]
-    fn percents_read_well() {
-        assert_eq!(percent(0.0), "0%");
-        assert_eq!(percent(0.05), "5%");
-        assert_eq!(percent(1.0), "100%");
-        assert_eq!(percent(1.0 / 3.0), "33.3%");
-        assert_eq!(percent(0.0004), "under 0.1%");
-        assert_eq!(percent(0.99999), "over 99.9%");
     }
 }

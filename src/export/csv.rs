@@ -3,11 +3,46 @@
 //! and monthly.csv (one row per strategy: the monthly view).
 //! Units are in the column names; a metric that does not apply is an empty cell.
 
-use super::number;
+use super::{Exporter, OutputFile, Report};
 use crate::error::{Error, Result};
 use crate::experiment::Results;
+use crate::format::exact_number;
 use crate::monthly::MonthlyRow;
 use crate::outcome::Metric;
+
+/// summary.csv: one row per strategy and metric.
+pub struct SummaryCsv;
+
+/// replications.csv: one row per replication and strategy.
+pub struct ReplicationsCsv;
+
+/// monthly.csv: one row per strategy.
+pub struct MonthlyCsv;
+
+impl Exporter for SummaryCsv {
+    fn export(&self, report: &Report) -> Result<Vec<OutputFile>> {
+        one_file("summary.csv", summary(&report.results)?)
+    }
+}
+
+impl Exporter for ReplicationsCsv {
+    fn export(&self, report: &Report) -> Result<Vec<OutputFile>> {
+        one_file("replications.csv", replications(&report.results)?)
+    }
+}
+
+impl Exporter for MonthlyCsv {
+    fn export(&self, report: &Report) -> Result<Vec<OutputFile>> {
+        one_file("monthly.csv", monthly(&report.monthly)?)
+    }
+}
+
+fn one_file(name: &str, bytes: Vec<u8>) -> Result<Vec<OutputFile>> {
+    Ok(vec![OutputFile {
+        name: name.to_string(),
+        bytes,
+    }])
+}
 
 pub const SUMMARY_HEADER: [&str; 12] = [
     "strategy",
@@ -47,7 +82,7 @@ pub fn summary(results: &Results) -> Result<Vec<u8>> {
                         s.ci95_high,
                     ];
                     let mut row = vec![name.clone(), m.name().to_string(), s.n.to_string()];
-                    row.extend(nums.iter().map(|&v| number(v)));
+                    row.extend(nums.iter().map(|&v| exact_number(v)));
                     row
                 }
                 None => {
@@ -78,7 +113,7 @@ pub fn replications(results: &Results) -> Result<Vec<u8>> {
             rec.extend(
                 Metric::ALL
                     .iter()
-                    .map(|&m| o.get(m).map(number).unwrap_or_default()),
+                    .map(|&m| o.get(m).map(exact_number).unwrap_or_default()),
             );
             w.write_record(&rec).map_err(csv_error)?;
         }
@@ -111,7 +146,7 @@ pub fn monthly(rows: &[MonthlyRow]) -> Result<Vec<u8>> {
             r.deploys_per_month,
         ];
         let mut rec = vec![r.strategy.clone()];
-        rec.extend(nums.iter().map(|&v| number(v)));
+        rec.extend(nums.iter().map(|&v| exact_number(v)));
         w.write_record(&rec).map_err(csv_error)?;
     }
     w.into_inner().map_err(csv_error)

@@ -2,12 +2,13 @@
 //! with their 95% confidence interval, and the tails that matter.
 
 use crate::experiment::Results;
+use crate::format::{count, dollars_and_cents, rounded_number};
 use crate::monthly::MonthlyRow;
 use crate::outcome::Metric;
 use crate::stats::Summary;
 
-/// Column headings and what each means (printed under the table by `--explain`
-/// and in the README).
+/// Column headings and what each means: report.html prints the meanings as
+/// notes under its copy of the table, and the README's column table says the same.
 pub const COLUMNS: &[(&str, &str)] = &[
     ("strategy", "the strategy's name in the scenario"),
     (
@@ -43,38 +44,12 @@ pub const CI_NOTE: &str =
 /// A mean with the half-width of its 95% confidence interval: "3,142 ±652".
 fn mean(s: &Option<Summary>) -> String {
     match s {
-        Some(s) => format!("{} ±{}", human(s.mean), human(s.ci95_high - s.mean)),
+        Some(s) => format!(
+            "{} ±{}",
+            rounded_number(s.mean),
+            rounded_number(s.ci95_high - s.mean)
+        ),
         None => "-".into(),
-    }
-}
-
-/// A number people read at a glance: 3 significant digits, thousands separated.
-pub fn human(v: f64) -> String {
-    if !v.is_finite() {
-        return "-".into();
-    }
-    let a = v.abs();
-    if a >= 1000.0 {
-        let rounded = v.round() as i64;
-        let digits = rounded.unsigned_abs().to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        if rounded < 0 { format!("-{out}") } else { out }
-    } else if a >= 100.0 {
-        format!("{v:.0}")
-    } else if a >= 10.0 {
-        format!("{v:.1}")
-    } else if a >= 1.0 {
-        format!("{v:.2}")
-    } else if a == 0.0 {
-        "0".into()
-    } else {
-        format!("{v:.3}")
     }
 }
 
@@ -90,13 +65,13 @@ pub fn rows(results: &Results) -> Vec<Vec<String>> {
                 mean(&s(Metric::DeployDuration)),
                 mean(&s(Metric::FailedRequests)),
                 s(Metric::FailedRequests)
-                    .map(|s| human(s.p95))
+                    .map(|s| rounded_number(s.p95))
                     .unwrap_or("-".into()),
                 mean(&s(Metric::UsersAffected)),
                 mean(&s(Metric::TimeToDetect)),
                 mean(&s(Metric::RollbackTime)),
                 s(Metric::RollbackTime)
-                    .map(|s| human(s.p95))
+                    .map(|s| rounded_number(s.p95))
                     .unwrap_or("-".into()),
                 mean(&s(Metric::InstanceHours)),
                 mean(&s(Metric::InfraCost)),
@@ -153,48 +128,15 @@ pub fn monthly_rows(rows: &[MonthlyRow]) -> Vec<Vec<String>> {
         .map(|r| {
             vec![
                 r.strategy.clone(),
-                dollars(r.monthly_infra_usd),
-                dollars(r.monthly_incident_cost_usd),
-                dollars(r.monthly_incident_cost_p95_usd),
-                dollars(r.expected_total_monthly_usd),
-                r.rollback_time_s_mean.map_or("-".into(), human),
+                dollars_and_cents(r.monthly_infra_usd),
+                dollars_and_cents(r.monthly_incident_cost_usd),
+                dollars_and_cents(r.monthly_incident_cost_p95_usd),
+                dollars_and_cents(r.expected_total_monthly_usd),
+                r.rollback_time_s_mean.map_or("-".into(), rounded_number),
                 count(r.monthly_failed_requests),
             ]
         })
         .collect()
-}
-
-/// Money in a table: dollars and cents with thousands separators, so the
-/// few cents a strategy adds to a month's infrastructure still show.
-pub fn dollars(usd: f64) -> String {
-    if !usd.is_finite() {
-        return "-".into();
-    }
-    let cents = (usd.abs() * 100.0).round() as u64;
-    let digits = (cents / 100).to_string();
-    let mut whole = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            whole.push(',');
-        }
-        whole.push(c);
-    }
-    let sign = if usd < 0.0 && cents > 0 { "-" } else { "" };
-    format!("{sign}{whole}.{:02}", cents % 100)
-}
-
-/// A mean count (requests a month): whole numbers from 10 up, with thousands
-/// separators; one decimal below, where the fraction still says something.
-pub fn count(v: f64) -> String {
-    if v.abs() >= 1000.0 {
-        human(v)
-    } else if v.abs() >= 10.0 {
-        format!("{v:.0}")
-    } else if v == 0.0 {
-        "0".into()
-    } else {
-        format!("{v:.1}")
-    }
 }
 
 /// Aligns a header and rows into columns: the first left-aligned, numbers right-aligned.
@@ -236,25 +178,4 @@ fn aligned(header: &[String], body: &[Vec<String>]) -> String {
         out.push('\n');
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dollars_keep_cents_and_group_thousands() {
-        assert_eq!(dollars(700.977), "700.98");
-        assert_eq!(dollars(1234567.891), "1,234,567.89");
-        assert_eq!(dollars(0.004), "0.00");
-        assert_eq!(dollars(-12.5), "-12.50");
-    }
-
-    #[test]
-    fn counts_are_whole_from_ten_up() {
-        assert_eq!(count(80.0), "80");
-        assert_eq!(count(12_345.6), "12,346");
-        assert_eq!(count(2.54), "2.5");
-        assert_eq!(count(0.0), "0");
-    }
 }

@@ -45,44 +45,6 @@ pub(super) fn box_stats(sorted: &[f64]) -> Option<BoxStats> {
     })
 }
 
-/// Compact tick label: 0, 0.25, 12.5, 950, 1.2k, 35k, 2.5M.
-pub(super) fn fmt_num(v: f64) -> String {
-    if !v.is_finite() {
-        return "?".to_string();
-    }
-    let a = v.abs();
-    if a < 1e-12 {
-        return "0".to_string();
-    }
-    let (x, suffix) = if a >= 1e9 {
-        (v / 1e9, "G")
-    } else if a >= 1e6 {
-        (v / 1e6, "M")
-    } else if a >= 1e4 {
-        (v / 1e3, "k")
-    } else {
-        (v, "")
-    };
-    let ax = x.abs();
-    let s = if ax >= 100.0 {
-        format!("{x:.0}")
-    } else if ax >= 10.0 {
-        format!("{x:.1}")
-    } else if ax >= 1.0 {
-        format!("{x:.2}")
-    } else if ax >= 0.001 {
-        format!("{x:.3}")
-    } else {
-        return format!("{x:.0e}");
-    };
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    format!("{s}{suffix}")
-}
-
 pub(super) fn nice_step(raw: f64) -> f64 {
     if !raw.is_finite() || raw <= 0.0 {
         return 1.0;
@@ -251,10 +213,10 @@ impl ValueAxis {
             if self.zero_floor && (t - self.lo).abs() < 1e-9 {
                 "0".to_string()
             } else {
-                fmt_num(10f64.powf(t))
+                tick_label(10f64.powf(t))
             }
         } else {
-            fmt_num(t)
+            tick_label(t)
         }
     }
 

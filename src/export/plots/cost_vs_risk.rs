@@ -37,7 +37,7 @@ pub(super) fn draw_cost_vs_risk<DB: DrawingBackend>(
     };
     chart
         .configure_mesh()
-        .x_label_formatter(&|v| fmt_num(*v))
+        .x_label_formatter(&|v| tick_label(*v))
         .y_label_formatter(&|v| ya.label(*v))
         .x_desc("infrastructure cost per deploy, mean (USD)")
         .y_desc(y_desc)

@@ -10,13 +10,17 @@
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{Exporter, OutputFile, Report};
+use crate::format::tick_label;
+use crate::outcome::Metric;
+use crate::trace::Timeline;
 
 // ---------------------------------------------------------------------------
 // Public input types
@@ -33,22 +37,76 @@ pub struct StrategySeries {
     pub failed_requests_p95: f64,
 }
 
-/// The share of traffic on the new version over one replication with a defect.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Timeline {
-    pub strategy: String,
-    /// (time_s, share_new in 0..=1), step function: share holds until next point.
-    pub points: Vec<(f64, f64)>,
-    pub detected_s: Option<f64>,
-    pub rollback_decision_s: Option<f64>,
-    pub mitigated_s: Option<f64>,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlotInput {
     pub scenario_name: String,
     pub series: Vec<StrategySeries>,
     pub timelines: Vec<Timeline>,
+}
+
+impl PlotInput {
+    /// What the plots show of a comparison.
+    pub fn of(report: &Report) -> PlotInput {
+        let results = &report.results;
+        let column = |i: usize, m: Metric| -> Vec<Option<f64>> {
+            results.outcomes.iter().map(|row| row[i].get(m)).collect()
+        };
+        // The blast radius of a bad release: healthy releases (0 by definition)
+        // would flatten every box to zero, so they are left out of those plots.
+        let blast = |i: usize, m: Metric| -> Vec<Option<f64>> {
+            results
+                .outcomes
+                .iter()
+                .map(|row| row[i].get(m).filter(|_| row[i].defective))
+                .collect()
+        };
+        let series = results
+            .strategy_names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| StrategySeries {
+                name: name.clone(),
+                failed_requests: blast(i, Metric::FailedRequests),
+                users_affected: blast(i, Metric::UsersAffected),
+                rollback_time_s: column(i, Metric::RollbackTime),
+                infra_cost_usd_mean: results
+                    .summary(i, Metric::InfraCost)
+                    .map_or(f64::NAN, |s| s.mean),
+                failed_requests_p95: results
+                    .summary(i, Metric::FailedRequests)
+                    .map_or(f64::NAN, |s| s.p95),
+            })
+            .collect();
+        PlotInput {
+            scenario_name: report.scenario_name.clone(),
+            series,
+            timelines: report.timelines.clone(),
+        }
+    }
+}
+
+/// The four plots as PNG, drawn on the first call for a report and kept: the
+/// PNG files and report.html, which embeds them, get the same bytes drawn once.
+pub fn png_files(report: &Report) -> crate::Result<&[OutputFile]> {
+    report
+        .png_plots
+        .get_or_init(|| render(&PlotInput::of(report), PlotFormat::Png).map_err(|e| e.to_string()))
+        .as_deref()
+        .map_err(|e| crate::Error::Internal(e.clone()))
+}
+
+/// The four plots in one format: timeline, blast_radius, cost_vs_risk and
+/// rollback_time (.png or .svg).
+pub struct Plots(pub PlotFormat);
+
+impl Exporter for Plots {
+    fn export(&self, report: &Report) -> crate::Result<Vec<OutputFile>> {
+        match self.0 {
+            PlotFormat::Png => Ok(png_files(report)?.to_vec()),
+            PlotFormat::Svg => render(&PlotInput::of(report), PlotFormat::Svg)
+                .map_err(|e| crate::Error::Internal(e.to_string())),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,10 +125,9 @@ impl PlotFormat {
     }
 }
 
-/// Error while writing plots. Underlying io / drawing errors are kept as strings.
+/// Error while drawing plots. Underlying drawing errors are kept as strings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlotError {
-    Io(String),
     Draw(String),
     Font(String),
 }
@@ -78,7 +135,6 @@ pub enum PlotError {
 impl fmt::Display for PlotError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PlotError::Io(e) => write!(f, "plot io error: {e}"),
             PlotError::Draw(e) => write!(f, "plot drawing error: {e}"),
             PlotError::Font(e) => write!(f, "plot font error: {e}"),
         }
@@ -86,12 +142,6 @@ impl fmt::Display for PlotError {
 }
 
 impl std::error::Error for PlotError {}
-
-impl From<std::io::Error> for PlotError {
-    fn from(e: std::io::Error) -> Self {
-        PlotError::Io(e.to_string())
-    }
-}
 
 fn derr<E: fmt::Display>(e: E) -> PlotError {
     PlotError::Draw(e.to_string())
@@ -101,7 +151,7 @@ fn derr<E: fmt::Display>(e: E) -> PlotError {
 // Plot catalogue (titles, alt texts, captions; also used by the HTML report)
 // ---------------------------------------------------------------------------
 
-/// Static description of one of the plots written by [`write_plots`].
+/// Static description of one of the plots drawn by [`render`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlotDescription {
     /// File name without extension, e.g. "timeline".
@@ -120,7 +170,7 @@ pub const COST_VS_RISK_TITLE: &str =
     "Cost vs risk: infrastructure cost per deploy vs p95 failed requests";
 pub const ROLLBACK_TIME_TITLE: &str = "Rollback time per replication";
 
-/// The four plots, in the order [`write_plots`] writes them.
+/// The four plots, in the order [`render`] draws them.
 pub const PLOT_DESCRIPTIONS: [PlotDescription; 4] = [
     PlotDescription {
         stem: "timeline",
@@ -165,7 +215,7 @@ static FONT_REGISTERED: OnceLock<bool> = OnceLock::new();
 const FONT: &str = "sans-serif";
 
 /// Registers the embedded DejaVu Sans as plotters' "sans-serif" font.
-/// Idempotent and thread-safe; [`write_plots`] calls it itself.
+/// Idempotent and thread-safe; [`render`] calls it itself.
 pub fn ensure_font_registered() -> Result<(), PlotError> {
     let ok = *FONT_REGISTERED.get_or_init(|| {
         plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok()
@@ -273,74 +323,67 @@ pub fn timeline_size(n_timelines: usize) -> (u32, u32) {
     (WIDTH, HEIGHT.max(150 + 160 * n))
 }
 
-/// Writes `timeline`, `blast_radius`, `cost_vs_risk` and `rollback_time` in each
-/// requested format into `dir` (created if missing) and returns the written paths,
-/// format by format in that order.
-pub fn write_plots(
-    dir: &Path,
-    input: &PlotInput,
-    formats: &[PlotFormat],
-) -> Result<Vec<PathBuf>, PlotError> {
+/// Draws `timeline`, `blast_radius`, `cost_vs_risk` and `rollback_time`, in
+/// that order, as files of one format.
+pub fn render(input: &PlotInput, format: PlotFormat) -> Result<Vec<OutputFile>, PlotError> {
     ensure_font_registered()?;
-    std::fs::create_dir_all(dir)?;
-    let mut written = Vec::new();
-    let mut done: Vec<PlotFormat> = Vec::new();
-    for &format in formats {
-        if done.contains(&format) {
-            continue;
-        }
-        done.push(format);
-        for kind in PlotKind::ALL {
-            let path = dir.join(format!(
-                "{}.{}",
-                kind.description().stem,
-                format.extension()
-            ));
-            render(&path, format, kind, input)?;
-            written.push(path);
-        }
-    }
-    Ok(written)
+    PlotKind::ALL
+        .iter()
+        .map(|&kind| {
+            let name = format!("{}.{}", kind.description().stem, format.extension());
+            let bytes = render_one(kind, format, input).map_err(|e| match e {
+                PlotError::Draw(m) => PlotError::Draw(format!("{name}: {m}")),
+                other => other,
+            })?;
+            Ok(OutputFile { name, bytes })
+        })
+        .collect()
 }
 
-fn render(
-    path: &Path,
-    format: PlotFormat,
-    kind: PlotKind,
-    input: &PlotInput,
-) -> Result<(), PlotError> {
+/// One plot's file bytes. A panic inside plotters becomes an error.
+fn render_one(kind: PlotKind, format: PlotFormat, input: &PlotInput) -> Result<Vec<u8>, PlotError> {
     let size = kind.size(input);
-    let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<(), PlotError> {
+    let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<Vec<u8>, PlotError> {
         match format {
             PlotFormat::Png => {
-                let root = BitMapBackend::new(path, size).into_drawing_area();
-                draw_kind(&root, kind, input)?;
-                root.present().map_err(derr)
+                let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
+                {
+                    let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+                    draw_kind(&root, kind, input)?;
+                    root.present().map_err(derr)?;
+                }
+                encode_png(&rgb, size)
             }
             PlotFormat::Svg => {
-                let root = SVGBackend::new(path, size).into_drawing_area();
-                draw_kind(&root, kind, input)?;
-                root.present().map_err(derr)
+                let mut svg = String::new();
+                {
+                    let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+                    draw_kind(&root, kind, input)?;
+                    root.present().map_err(derr)?;
+                }
+                Ok(svg.into_bytes())
             }
         }
     }));
-    match outcome {
-        Ok(result) => result.map_err(|e| match e {
-            PlotError::Draw(m) => PlotError::Draw(format!("{}: {m}", path.display())),
-            other => other,
-        }),
-        Err(panic) => {
-            let msg = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            Err(PlotError::Draw(format!(
-                "{}: plotting panicked: {msg}",
-                path.display()
-            )))
-        }
-    }
+    outcome.unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        Err(PlotError::Draw(format!("plotting panicked: {msg}")))
+    })
+}
+
+/// PNG bytes of an RGB buffer, encoded as plotters' own file backend does
+/// (the `image` crate's PNG encoder with its defaults).
+fn encode_png(rgb: &[u8], (width, height): (u32, u32)) -> Result<Vec<u8>, PlotError> {
+    use image::ImageEncoder as _;
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(rgb, width, height, image::ColorType::Rgb8)
+        .map_err(derr)?;
+    Ok(png)
 }
 
 fn draw_kind<DB: DrawingBackend>(

@@ -79,7 +79,7 @@ pub(super) fn draw_timeline<DB: DrawingBackend>(
 
         let x_desc = format!("time since release start ({unit})");
         let mut mesh = chart.configure_mesh();
-        mesh.x_label_formatter(&|v| fmt_num(*v))
+        mesh.x_label_formatter(&|v| tick_label(*v))
             .y_label_formatter(&|v| format!("{v:.0}%"))
             .y_desc("on new")
             .label_style(style(TICK_PX, BLACK))

@@ -1,26 +1,89 @@
-//! Self-contained HTML report: inline CSS, plots embedded as base64 `data:` URIs,
-//! the scenario TOML in a `<pre>`, and no reference to anything on the network.
+//! report.html: one self-contained page. Inline CSS, plots embedded as
+//! base64 `data:` URIs, the scenario TOML in a `<pre>`, and no reference to
+//! anything on the network.
 //!
 //! A small inline script (nothing is fetched) records whether every image
 //! decoded: once the page has loaded it sets `<body data-images-ok="K/N">`
 //! and fills `<div id="render-check" data-status="ok|failed">`. Headless
 //! Chromium's `--dump-dom` output can then be checked for that marker.
 
-use std::io;
-use std::path::{Path, PathBuf};
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::export::plots::describe_plot;
+use super::plots::{describe_plot, png_files};
+use super::{Exporter, OutputFile, Report, table};
+use crate::error::Result;
+use crate::experiment::Results;
+use crate::monthly::MonthlyRow;
 
-/// The summary table of the report.
+/// report.html: the comparison table and the monthly view with a note per
+/// column, every PNG plot with its caption, and the scenario's TOML.
+pub struct HtmlReport;
+
+impl Exporter for HtmlReport {
+    fn export(&self, report: &Report) -> Result<Vec<OutputFile>> {
+        let settings = report.results.settings;
+        let title = format!(
+            "cutover: {} — {} releases per strategy, seed {}",
+            report.scenario_name, settings.replications, settings.seed
+        );
+        let html = render_report_html(
+            &title,
+            &[
+                ("Summary", &summary_table(&report.results)),
+                ("Per month", &monthly_table(&report.monthly)),
+            ],
+            png_files(report)?,
+            &report.scenario_toml,
+        );
+        Ok(vec![OutputFile {
+            name: "report.html".into(),
+            bytes: html.into_bytes(),
+        }])
+    }
+}
+
+/// A table as the report shows it: headings, rows and a note per column.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReportTable {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
     /// One paragraph per column explaining it.
     pub notes: Vec<String>,
+}
+
+/// The comparison table as the report shows it: the terminal table's rows
+/// with every column's note.
+pub fn summary_table(results: &Results) -> ReportTable {
+    ReportTable {
+        columns: table::COLUMNS.iter().map(|(h, _)| h.to_string()).collect(),
+        rows: table::rows(results),
+        notes: table::COLUMNS
+            .iter()
+            .map(|(_, n)| {
+                if n.starts_with("mean") {
+                    format!("{n}; ± the half-width of its 95% confidence interval")
+                } else {
+                    n.to_string()
+                }
+            })
+            .collect(),
+    }
+}
+
+/// The monthly view for the report, with a note per column.
+pub fn monthly_table(rows: &[MonthlyRow]) -> ReportTable {
+    ReportTable {
+        columns: table::MONTHLY_COLUMNS
+            .iter()
+            .map(|(h, _)| h.to_string())
+            .collect(),
+        rows: table::monthly_rows(rows),
+        notes: table::MONTHLY_COLUMNS
+            .iter()
+            .map(|(_, n)| n.to_string())
+            .collect(),
+    }
 }
 
 /// Escapes text for HTML element content and double- or single-quoted attributes.
@@ -85,11 +148,10 @@ pre { background: #f6f6f6; border: 1px solid #e0e0e0; padding: 0.8rem 1rem; over
 /// Content-Security-Policy that forbids every fetch except inline styles/scripts and data: images.
 const CSP: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
-fn mime_for(path: &Path) -> &'static str {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase())
+fn mime_for(file_name: &str) -> &'static str {
+    match file_name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
         .as_deref()
     {
         Some("svg") => "image/svg+xml",
@@ -98,13 +160,13 @@ fn mime_for(path: &Path) -> &'static str {
     }
 }
 
-/// Builds the report HTML (reads the plot files).
+/// Builds the report HTML around the given plot images (PNG files, in order).
 pub fn render_report_html(
     title: &str,
     tables: &[(&str, &ReportTable)],
-    plots_png: &[PathBuf],
+    plots_png: &[OutputFile],
     scenario_toml: &str,
-) -> io::Result<String> {
+) -> String {
     let mut h = String::with_capacity(64 * 1024);
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     h.push_str(&format!(
@@ -123,13 +185,11 @@ pub fn render_report_html(
     if !plots_png.is_empty() {
         h.push_str("<h2>Plots</h2>\n");
     }
-    for path in plots_png {
-        let bytes = std::fs::read(path)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        let stem = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("plot")
+    for plot in plots_png {
+        let stem = plot
+            .name
+            .rsplit_once('.')
+            .map_or(plot.name.as_str(), |(stem, _)| stem)
             .to_string();
         let (alt, caption) = match describe_plot(&stem) {
             Some(d) => (
@@ -142,8 +202,8 @@ pub fn render_report_html(
             "<figure>\n<img data-plot=\"{}\" alt=\"{}\" src=\"data:{};base64,{}\">\n<figcaption>{}</figcaption>\n</figure>\n",
             escape_html(&stem),
             escape_html(&alt),
-            mime_for(path),
-            BASE64.encode(&bytes),
+            mime_for(&plot.name),
+            BASE64.encode(&plot.bytes),
             escape_html(&caption)
         ));
     }
@@ -156,7 +216,7 @@ pub fn render_report_html(
     h.push_str("<div id=\"render-check\" data-status=\"pending\">image check did not run</div>\n");
     h.push_str(RENDER_CHECK_SCRIPT);
     h.push_str("\n</body>\n</html>\n");
-    Ok(h)
+    h
 }
 
 /// One headed table with a note per column under it.
@@ -197,29 +257,11 @@ fn push_table(h: &mut String, heading: &str, table: &ReportTable) {
     }
 }
 
-/// Writes a self-contained `report.html` to `path` (parent directories are created).
-pub fn write_report(
-    path: &Path,
-    title: &str,
-    tables: &[(&str, &ReportTable)],
-    plots_png: &[PathBuf],
-    scenario_toml: &str,
-) -> io::Result<()> {
-    let html = render_report_html(title, tables, plots_png, scenario_toml)?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(path, html)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::plots::{PlotFormat, PlotInput, StrategySeries, Timeline, write_plots};
-
-    fn temp_dir(tag: &str) -> PathBuf {
-        crate::export::test_dir(&format!("report-{tag}"))
-    }
+    use crate::export::plots::{PlotFormat, PlotInput, StrategySeries, render};
+    use crate::trace::Timeline;
 
     fn small_input() -> PlotInput {
         let series = ["in-place", "canary"]
@@ -265,20 +307,15 @@ mod tests {
 
     #[test]
     fn report_is_self_contained_and_escaped() {
-        let dir = temp_dir("report");
-        let pngs = write_plots(&dir.join("plots"), &small_input(), &[PlotFormat::Png]).unwrap();
+        let pngs = render(&small_input(), PlotFormat::Png).unwrap();
         assert_eq!(pngs.len(), 4);
         let scenario = "name = \"a<b & c>d\"\n# <script>alert(1)</script>\n";
-        let out = dir.join("report.html");
-        write_report(
-            &out,
+        let html = render_report_html(
             "Cutover <report> & \"friends\"",
             &[("Summary", &table()), ("Per <month>", &table())],
             &pngs,
             scenario,
-        )
-        .unwrap();
-        let html = std::fs::read_to_string(&out).unwrap();
+        );
 
         assert_eq!(html.matches("<img").count(), pngs.len());
         assert_eq!(
@@ -308,21 +345,14 @@ mod tests {
         let start = html.find("base64,").unwrap() + "base64,".len();
         let end = start + html[start..].find('"').unwrap();
         let decoded = BASE64.decode(&html[start..end]).unwrap();
-        assert_eq!(decoded, std::fs::read(&pngs[0]).unwrap());
-        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(decoded, pngs[0].bytes);
     }
 
     #[test]
-    fn report_without_plots_and_missing_plot_error() {
-        let dir = temp_dir("empty");
-        let out = dir.join("nested/report.html");
-        write_report(&out, "t", &[], &[], "").unwrap();
-        let html = std::fs::read_to_string(&out).unwrap();
-        assert!(!html.contains("<img"));
+    fn report_without_plots() {
+        let html = render_report_html("t", &[], &[], "");
+        assert!(!html.contains("<img") && !html.contains("<h2>Plots</h2>"));
         assert!(html.contains("<pre></pre>"));
-        let err = write_report(&out, "t", &[], &[dir.join("missing.png")], "").unwrap_err();
-        assert!(err.to_string().contains("missing.png"));
-        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
