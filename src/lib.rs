@@ -5,6 +5,24 @@
 //! The pipeline reads off the modules: `scenario` → `experiment` →
 //! `simulation` (= `engine` + `world` + `strategies`) → `outcome` → `stats` →
 //! `export`.
+//!
+//! # Layers
+//!
+//! A module imports only modules of lower layers (tests/layers.rs checks it,
+//! and that no files import each other in a circle). Bottom up:
+//!
+//! 1. `error`, `engine` (clock, queue, streams), `stats`, `outcome`
+//! 2. `vocab` (Version, Counts, Route, Defect), `format` (numbers as text), `output`
+//! 3. `input` (key locations, range checks, the key reader)
+//! 4. `world` (fleet, router, connections, sessions, traffic, monitor, judge, cost)
+//! 5. `strategies` (controllers; they may name the world's routing types)
+//! 6. `scenario` (parses and validates; lists the strategies)
+//! 7. `release` (the release a replication draws)
+//! 8. `simulation` (the conductor: world + monitor + tally + one controller)
+//! 9. `experiment` (replications in parallel)
+//! 10. results: `monthly`, `sizing`, `trace`; then `recommend`, `sizing_check`
+//! 11. `export` (exporters read results; they never simulate)
+//! 12. `cli`, then `commands`
 
 pub mod cli;
 pub mod commands;
