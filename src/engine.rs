@@ -182,6 +182,10 @@ pub enum Purpose {
     Traffic = 3,
     Monitor = 4,
     Human = 5,
+    /// Whether a release changes the schema, and how long its migration and recovery take.
+    Schema = 6,
+    /// The database's own draws (writes a recovery would lose).
+    Database = 7,
 }
 
 /// A ChaCha8 generator keyed by (seed, replication, purpose). ChaCha8 is

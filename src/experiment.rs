@@ -28,6 +28,9 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct Results {
     pub strategy_names: Vec<String>,
+    /// The metrics this scenario reports, in CSV column order (the
+    /// database's only with a `[database]` table).
+    pub metrics: Vec<Metric>,
     pub outcomes: Vec<Vec<Outcome>>,
     pub settings: Settings,
     /// The timeline replication traced under every strategy; recorded only
@@ -55,6 +58,7 @@ pub fn run(scenario: &Scenario, settings: Settings) -> Result<Results> {
     });
     Ok(Results {
         strategy_names: scenario.strategies.iter().map(|s| s.name.clone()).collect(),
+        metrics: Metric::reported(scenario.database.is_some()),
         outcomes,
         settings,
         timeline: None,
@@ -154,6 +158,7 @@ mod tests {
             .collect();
         Results {
             strategy_names: vec!["a".into(), "b".into()],
+            metrics: Metric::ALL.to_vec(),
             outcomes,
             settings: Settings {
                 replications: rows.len() as u64,

@@ -35,6 +35,27 @@ macro_rules! metrics {
                 match self { $(Metric::$variant => $name,)* }
             }
 
+            /// The metrics a scenario reports: the shared database's only
+            /// when it has a `[database]` table.
+            pub fn reported(database: bool) -> Vec<Metric> {
+                Metric::ALL
+                    .iter()
+                    .copied()
+                    .filter(|m| database || !m.is_database())
+                    .collect()
+            }
+
+            /// A metric of the shared database.
+            pub fn is_database(self) -> bool {
+                matches!(
+                    self,
+                    Metric::SchemaFailedRequests
+                        | Metric::RollbackFailed
+                        | Metric::WritesLost
+                        | Metric::TimeToRecover
+                )
+            }
+
             /// What the number means, for the README and the report.
             pub fn meaning(self) -> &'static str {
                 match self { $(Metric::$variant => $doc,)* }
@@ -71,6 +92,10 @@ metrics! {
     NewVersionHours => "new_version_instance_hours": "instance-hours of the new version's instances (green, canary), every state",
     ExtraCost => "extra_cost_usd": "infra_cost_usd minus running the service unchanged for the same window",
     IncidentCost => "incident_cost_usd": "failed_requests × cost_per_failed_request_usd + (failed + dropped requests as minutes of full outage) × downtime_cost_per_minute_usd",
+    SchemaFailedRequests => "schema_failed_requests": "requests of either version that failed because the schema no longer fitted it (part of failed_requests; with a [database] table)",
+    RollbackFailed => "rollback_failed": "1 when a rollback could not mitigate because the old version could not serve the new schema, else 0 (rolled-back releases, with a [database] table)",
+    WritesLost => "writes_lost": "writes lost by the schema's recovery: every write since the migration for a restore, the new version's writes in the new shape for a down-migration (with a [database] table)",
+    TimeToRecover => "time_to_recover_s": "rollback decision to the schema's recovery complete (rollbacks that needed one, with a [database] table)",
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -2,9 +2,10 @@
 //! shared by every strategy (common random numbers).
 
 use crate::engine::{Purpose, SimTime, stream};
-use crate::scenario::{Scenario, Spread};
+use crate::scenario::{DatabaseModel, Scenario, Spread};
 pub use crate::vocab::Defect;
 use crate::vocab::DefectKind;
+pub use crate::world::database::SchemaChange;
 use rand::RngExt;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +17,8 @@ pub struct Release {
     /// Uniform draw that decides whether smoke tests of a given coverage find
     /// a smoke-detectable defect (found when below the coverage).
     pub smoke_draw: f64,
+    /// The schema change the release carries (only with a `[database]` table).
+    pub schema: Option<SchemaChange>,
 }
 
 impl Release {
@@ -24,6 +27,7 @@ impl Release {
             defect: None,
             drift: false,
             smoke_draw: 1.0,
+            schema: None,
         }
     }
 
@@ -32,6 +36,7 @@ impl Release {
             defect: Some(defect),
             drift: false,
             smoke_draw: 0.0,
+            schema: None,
         }
     }
 
@@ -76,6 +81,32 @@ impl Release {
             }),
             drift,
             smoke_draw,
+            schema: scenario
+                .database
+                .as_ref()
+                .and_then(|db| draw_schema_change(db, seed, replication)),
         }
     }
+
+    /// The same release with a schema change.
+    pub fn with_schema(mut self, change: SchemaChange) -> Release {
+        self.schema = Some(change);
+        self
+    }
+}
+
+/// Whether replication `replication`'s release changes the schema, drawn
+/// from its own stream (independent of the defect): the same number of
+/// draws whatever the outcome.
+fn draw_schema_change(db: &DatabaseModel, seed: u64, replication: u64) -> Option<SchemaChange> {
+    let mut rng = stream(seed, replication, Purpose::Schema);
+    let changes = rng.random::<f64>() < db.schema_change_share;
+    let migration = SimTime::from_secs_f64(db.migration_s.sample(&mut rng));
+    let recovery = SimTime::from_secs_f64(db.recovery_s().sample(&mut rng));
+    let contract_breaks = rng.random::<f64>() < db.contract_failure_rate;
+    changes.then_some(SchemaChange {
+        migration,
+        recovery,
+        contract_breaks,
+    })
 }

@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 use crate::experiment::Results;
 use crate::format::exact_number;
 use crate::monthly::MonthlyRow;
-use crate::outcome::Metric;
 
 /// summary.csv: one row per strategy and metric.
 pub struct SummaryCsv;
@@ -67,7 +66,7 @@ pub fn summary(results: &Results) -> Result<Vec<u8>> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     w.write_record(SUMMARY_HEADER).map_err(csv_error)?;
     for (i, name) in results.strategy_names.iter().enumerate() {
-        for &m in Metric::ALL {
+        for &m in &results.metrics {
             let row = match results.summary(i, m) {
                 Some(s) => {
                     let nums = [
@@ -100,7 +99,7 @@ pub fn summary(results: &Results) -> Result<Vec<u8>> {
 pub fn replications(results: &Results) -> Result<Vec<u8>> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     let mut header = vec!["replication", "strategy", "outcome", "defective"];
-    header.extend(Metric::ALL.iter().map(|m| m.name()));
+    header.extend(results.metrics.iter().map(|m| m.name()));
     w.write_record(&header).map_err(csv_error)?;
     for (r, row) in results.outcomes.iter().enumerate() {
         for (i, o) in row.iter().enumerate() {
@@ -111,7 +110,8 @@ pub fn replications(results: &Results) -> Result<Vec<u8>> {
                 o.defective.to_string(),
             ];
             rec.extend(
-                Metric::ALL
+                results
+                    .metrics
                     .iter()
                     .map(|&m| o.get(m).map(exact_number).unwrap_or_default()),
             );

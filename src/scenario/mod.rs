@@ -3,6 +3,7 @@
 //! ripgrep does with its flags: `raw` (exactly what was written, unknown keys
 //! rejected) and `validate` (typed values, units resolved, ranges checked).
 
+mod database;
 pub mod raw;
 pub mod validate;
 
@@ -12,6 +13,7 @@ use crate::input::locate::KeyMap;
 pub use crate::stats::Spread;
 use crate::strategies::StrategyConfig;
 pub use crate::vocab::DefectKind;
+pub use crate::world::database::{DatabaseModel, MigrationTiming, Practice, Recovery};
 use crate::world::judge::JudgeSpec;
 pub use crate::world::monitor::RollbackBy;
 use crate::world::traffic::DailyCurve;
@@ -34,6 +36,8 @@ pub struct Scenario {
     pub infra: Infra,
     pub monitoring: Monitoring,
     pub cost: Cost,
+    /// The shared database's schema changes; None: no release changes it.
+    pub database: Option<DatabaseModel>,
     pub strategies: Vec<StrategySpec>,
 }
 
@@ -45,6 +49,8 @@ pub struct StrategySpec {
     pub config: Arc<dyn StrategyConfig>,
     /// The strategy's own judge; None uses the scenario's `monitoring.judge`.
     pub judge: Option<JudgeSpec>,
+    /// How this strategy's team ships schema changes; None uses `database.practice`.
+    pub schema_practice: Option<Practice>,
 }
 
 #[derive(Debug, Clone)]

@@ -15,7 +15,25 @@ pub struct RawScenario {
     pub infra: RawInfra,
     pub monitoring: RawMonitoring,
     pub cost: Option<RawCost>,
+    pub database: Option<RawDatabase>,
     pub strategies: Vec<RawStrategy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    pub schema_change_share: f64,
+    pub practice: Option<String>,
+    pub migration_timing: Option<String>,
+    pub migration_s: Option<RawSpread>,
+    pub touched_share: Option<f64>,
+    pub write_share: Option<f64>,
+    pub recovery: Option<String>,
+    pub roll_forward_s: Option<RawSpread>,
+    pub down_migration_s: Option<RawSpread>,
+    pub restore_s: Option<RawSpread>,
+    pub contract_after_s: Option<f64>,
+    pub contract_failure_rate: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

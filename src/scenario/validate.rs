@@ -134,6 +134,7 @@ impl Validator {
                 self.positive("monitoring.progress_deadline_s", m.progress_deadline_s)?,
             )?,
         };
+        let database = raw.database.map(|d| self.database(d)).transpose()?;
         if raw.strategies.is_empty() {
             return Err(self.error("strategies", "list at least one strategy"));
         }
@@ -146,7 +147,14 @@ impl Validator {
                     format!("the name `{}` is used twice", s.name),
                 ));
             }
-            specs.push(self.strategy(s, &path, service.instances)?);
+            let spec = self.strategy(s, &path, service.instances)?;
+            if spec.schema_practice.is_some() && database.is_none() {
+                return Err(self.error(
+                    &format!("{path}.schema_practice"),
+                    "a schema practice needs a [database] table",
+                ));
+            }
+            specs.push(spec);
         }
         Ok(Scenario {
             name: raw.name.unwrap_or_else(|| "unnamed".into()),
@@ -158,6 +166,7 @@ impl Validator {
             infra,
             monitoring,
             cost,
+            database,
             strategies: specs,
         })
     }
@@ -209,12 +218,24 @@ impl Validator {
             Some(value) => Some(self.judge(&format!("{path}.judge"), value)?),
             None => None,
         };
+        let practice_path = format!("{path}.schema_practice");
+        let schema_practice = match keys.remove("schema_practice") {
+            None => None,
+            Some(toml::Value::String(s)) => Some(self.practice(&practice_path, Some(&s))?),
+            Some(other) => {
+                return Err(self.error(
+                    &practice_path,
+                    format!("expected a string, got {}", other.type_str()),
+                ));
+            }
+        };
         let mut reader = KeyReader::new(self, path, keys);
         let config = parse_kind(&mut reader, replicas)?;
         Ok(StrategySpec {
             name: raw.name,
             config,
             judge,
+            schema_practice,
         })
     }
 

@@ -19,12 +19,14 @@ pub use narration::{Moment, TraceEvent};
 pub use tally::DecisionReason;
 
 use crate::engine::{EventQueue, Purpose, SimTime, stream};
+use crate::format;
 use crate::outcome::{Kind, Outcome};
 use crate::release::Release;
 use crate::scenario::{Scenario, StrategySpec};
 use crate::strategies::{Action, Environment, Observation, Strategy, View};
 use crate::vocab::Version;
 use crate::world::cost::IncidentPrices;
+use crate::world::database::{Database, DatabaseChange, MigrationTiming};
 use crate::world::fleet::FleetEvent;
 use crate::world::judge::Verdict;
 use crate::world::monitor::{Decision, Monitor, MonitorEvent, MonitorParams};
@@ -87,6 +89,9 @@ pub struct Simulation<'a> {
     narration: Narration,
     /// The release is still observed: traffic is drawn and the monitor judges.
     observing: bool,
+    /// The strategy has been told the deployment starts (a pre-deploy
+    /// migration holds it back until it is applied).
+    started: bool,
     end_generation: u32,
 }
 
@@ -117,6 +122,7 @@ impl<'a> Simulation<'a> {
                 downtime_cost_per_minute_usd: scenario.cost.downtime_cost_per_minute_usd,
             },
             defective: release.is_defective(),
+            database: scenario.database.is_some(),
         };
         Simulation {
             release,
@@ -124,7 +130,7 @@ impl<'a> Simulation<'a> {
             controller: strategy.config.controller(replicas),
             queue: EventQueue::new(),
             world: World::new(
-                world_params(scenario, &env, release),
+                world_params(scenario, strategy, &env, release, (seed, replication)),
                 stream(seed, replication, Purpose::Startup),
                 stream(seed, replication, Purpose::Traffic),
             ),
@@ -136,6 +142,7 @@ impl<'a> Simulation<'a> {
             tally: Tally::new(tally),
             narration: Narration::default(),
             observing: true,
+            started: false,
             end_generation: 0,
         }
     }
@@ -153,7 +160,12 @@ impl<'a> Simulation<'a> {
     /// Runs to the end and returns the outcome.
     pub fn run(&mut self) -> Outcome {
         self.note(|| "deployment starts".into());
-        self.observe(Observation::Start);
+        self.migrate(MigrationTiming::PreDeploy);
+        if self.world.database().is_some_and(|db| db.is_migrating()) {
+            self.note(|| "migration runs before the new version starts (pre-deploy)".into());
+        } else {
+            self.start();
+        }
         // The routing at t = 0 starts the log that cost states are split by.
         self.log_routing();
         self.monitor.start(&mut self.queue);
@@ -179,6 +191,54 @@ impl<'a> Simulation<'a> {
 
     fn now(&self) -> SimTime {
         self.queue.now()
+    }
+
+    /// Tells the strategy the deployment starts.
+    fn start(&mut self) {
+        self.started = true;
+        self.observe(Observation::Start);
+    }
+
+    /// Starts the release's migration if it runs at `timing`.
+    fn migrate(&mut self, timing: MigrationTiming) {
+        if let Some(change) = self.world.start_migration(timing, &mut self.queue) {
+            self.database_changed(change);
+        } else if timing == MigrationTiming::OnStart
+            && self.world.database().is_some_and(|db| db.is_migrating())
+        {
+            self.note(|| "the first new instance starts the migration (on-start)".into());
+        }
+    }
+
+    /// Narrates what happened to the schema.
+    fn database_changed(&mut self, change: DatabaseChange) {
+        match change {
+            DatabaseChange::Nothing => {}
+            DatabaseChange::MigrationApplied { old_fails } if old_fails > 0.0 => {
+                self.note(|| {
+                    format!(
+                        "migration applied: the old version can no longer serve {} of requests",
+                        format::percent(old_fails)
+                    )
+                });
+            }
+            DatabaseChange::MigrationApplied { .. } => {
+                self.note(|| "migration applied: both versions work against it".into());
+            }
+            DatabaseChange::Recovered(recovery) => {
+                self.note(|| format!("schema recovered ({})", recovery.name()));
+            }
+            DatabaseChange::Contracted {
+                old_fails,
+                new_fails,
+            } => self.note(|| {
+                format!(
+                    "contract step applied: the old version fails {} and the new {} of requests",
+                    format::percent(old_fails),
+                    format::percent(new_fails)
+                )
+            }),
+        }
     }
 
     fn share_new(&self) -> f64 {
@@ -240,6 +300,9 @@ impl<'a> Simulation<'a> {
             Happened::Nothing => {}
             Happened::Ready { id, version, ready } => {
                 self.note(|| format!("{} instance ready ({ready} ready)", version_name(version)));
+                if version == Version::New {
+                    self.migrate(MigrationTiming::OnStart);
+                }
                 self.observe(Observation::Ready(version));
                 if self.world.min_ready() == SimTime::ZERO {
                     let happened = self.world.available(id);
@@ -273,6 +336,17 @@ impl<'a> Simulation<'a> {
                 self.observe(Observation::RouteSettled);
             }
             Happened::DefectOnset => self.note(|| "latent defect starts failing requests".into()),
+            Happened::Database(change) => {
+                let applied = matches!(change, DatabaseChange::MigrationApplied { .. });
+                let recovered = matches!(change, DatabaseChange::Recovered(_));
+                self.database_changed(change);
+                if applied && !self.started {
+                    self.start();
+                }
+                if recovered && self.tally.rolled_back() {
+                    self.end_observation(self.now());
+                }
+            }
         }
     }
 
@@ -311,6 +385,8 @@ impl<'a> Simulation<'a> {
             Action::Promoted => {
                 self.tally.complete(now, Kind::Promoted);
                 self.note(|| "promotion complete".into());
+                self.world
+                    .promoted(self.watch_after_promotion, &mut self.queue);
                 self.end_generation += 1;
                 let end = now + self.watch_after_promotion;
                 self.queue.schedule(end, Event::End(self.end_generation));
@@ -318,10 +394,18 @@ impl<'a> Simulation<'a> {
             Action::RolledBack => {
                 self.tally.complete(now, Kind::RolledBack);
                 self.note(|| "rollback complete".into());
-                self.end_generation += 1;
-                self.queue.schedule(now, Event::End(self.end_generation));
+                // Users keep failing against a broken schema until it is
+                // recovered, so observation lasts until then.
+                if self.world.old_version_serves() {
+                    self.end_observation(now);
+                }
             }
         }
+    }
+
+    fn end_observation(&mut self, at: SimTime) {
+        self.end_generation += 1;
+        self.queue.schedule(at, Event::End(self.end_generation));
     }
 
     fn decide_rollback(&mut self, reason: DecisionReason) {
@@ -329,6 +413,16 @@ impl<'a> Simulation<'a> {
         self.end_generation += 1;
         self.observing = true;
         self.mark(|| "rollback decided".into(), Moment::RollbackDecided);
+        if self.world.rollback_decided(&mut self.queue) {
+            self.tally.rollback_cannot_mitigate();
+            let recovery = self.world.database().map(Database::recovery);
+            self.note(|| {
+                format!(
+                    "the old version fails against the new schema too: failures go on until the {} completes",
+                    recovery.map_or("recovery", |r| r.name())
+                )
+            });
+        }
         self.observe(Observation::RollbackDecided);
     }
 
@@ -369,17 +463,35 @@ impl<'a> Simulation<'a> {
         self.monitor.next_interval(&mut self.queue);
     }
 
-    /// After a rollback decision, the first moment the new version is out.
+    /// After a rollback decision, the first moment the new version is out
+    /// (the rollback's routing is done), and the first moment the old
+    /// version also serves the schema (mitigated).
     fn check_mitigated(&mut self) {
-        if self.tally.decided()
-            && !self.tally.mitigated()
-            && self.world.new_version_is_out(self.now())
-        {
-            self.tally.mitigate(self.now());
+        if !self.tally.decided() || self.tally.mitigated() {
+            return;
+        }
+        let now = self.now();
+        if !self.world.new_version_is_out(now) {
+            return;
+        }
+        let first = self.tally.routed_back(now);
+        if self.world.old_version_serves() {
+            self.tally.mitigate(now);
             self.mark(
-                || "new version serves under 1% of traffic".into(),
+                || {
+                    if first {
+                        "new version serves under 1% of traffic".into()
+                    } else {
+                        "mitigated: the old version serves the recovered schema".into()
+                    }
+                },
                 Moment::Mitigated,
             );
+        } else if first {
+            self.note(|| {
+                "new version serves under 1% of traffic, but the old version fails against the schema"
+                    .into()
+            });
         }
     }
 
@@ -411,9 +523,27 @@ impl<'a> Simulation<'a> {
 }
 
 /// The world a strategy runs in: the scenario's service and traffic, the
-/// strategy's environment, the release's defect.
-fn world_params(scenario: &Scenario, env: &Environment, release: &Release) -> WorldParams {
+/// strategy's environment, the release's defect and schema change.
+fn world_params(
+    scenario: &Scenario,
+    strategy: &StrategySpec,
+    env: &Environment,
+    release: &Release,
+    (seed, replication): (u64, u64),
+) -> WorldParams {
     let t = &scenario.traffic;
+    let database = match (&scenario.database, release.schema) {
+        (Some(model), Some(change)) => {
+            let mut model = model.clone();
+            model.practice = strategy.schema_practice.unwrap_or(model.practice);
+            Some(Database::new(
+                model,
+                change,
+                stream(seed, replication, Purpose::Database),
+            ))
+        }
+        _ => None,
+    };
     WorldParams {
         replicas: scenario.service.instances,
         capacity_rps_per_instance: scenario.service.capacity_rps_per_instance,
@@ -435,6 +565,7 @@ fn world_params(scenario: &Scenario, env: &Environment, release: &Release) -> Wo
         session_user_share: t.session_user_share,
         sessions_in_shared_store: t.sessions_in_shared_store,
         defect: release.defect.clone(),
+        database,
     }
 }
 
@@ -513,6 +644,7 @@ mod tests {
             name: "recording".into(),
             config: Arc::new(config),
             judge: None,
+            schema_practice: None,
         };
         let outcome = simulate(&scenario, &spec, &Release::healthy(), 1, 0);
         assert_eq!(outcome.kind, Kind::Promoted);

@@ -35,11 +35,20 @@ pub struct TallyParams {
     pub rate_rps: f64,
     pub prices: IncidentPrices,
     pub defective: bool,
+    /// The scenario has a shared database (its metrics apply).
+    pub database: bool,
 }
 
 pub struct Tally {
     params: TallyParams,
+    /// Failures the defect caused.
     failed_requests: u64,
+    /// Failures against the schema, of either version.
+    schema_failed_requests: u64,
+    /// The rollback could not mitigate: the old version failed against the schema.
+    rollback_failed: bool,
+    /// The rollback's routing was done (the new version under 1%).
+    routed_back_at: Option<SimTime>,
     dropped_requests: u64,
     exposure_start: Option<SimTime>,
     peak_exposure: f64,
@@ -61,6 +70,9 @@ impl Tally {
         Tally {
             params,
             failed_requests: 0,
+            schema_failed_requests: 0,
+            rollback_failed: false,
+            routed_back_at: None,
             dropped_requests: 0,
             exposure_start: None,
             peak_exposure: 0.0,
@@ -80,6 +92,11 @@ impl Tally {
         self.decision.is_some()
     }
 
+    /// The rollback is complete (the strategy said so).
+    pub fn rolled_back(&self) -> bool {
+        matches!(self.completed, Some((_, Kind::RolledBack)))
+    }
+
     pub fn mitigated(&self) -> bool {
         self.mitigated_at.is_some()
     }
@@ -93,6 +110,7 @@ impl Tally {
         self.offered_requests += span.offered_requests;
         self.observed_s += span.duration_s;
         self.dropped_requests += span.old.dropped + span.new.dropped;
+        self.schema_failed_requests += span.schema_failures;
         if let Some(failures) = span.defect_failures {
             self.exposure_start.get_or_insert(span.from);
             self.peak_exposure = self.peak_exposure.max(span.share_new);
@@ -106,6 +124,18 @@ impl Tally {
 
     pub fn mitigate(&mut self, at: SimTime) {
         self.mitigated_at = Some(at);
+    }
+
+    /// The rollback's routing is done at `at`; true the first time.
+    pub fn routed_back(&mut self, at: SimTime) -> bool {
+        let first = self.routed_back_at.is_none();
+        self.routed_back_at.get_or_insert(at);
+        first
+    }
+
+    /// The rollback returns traffic to a version that fails against the schema.
+    pub fn rollback_cannot_mitigate(&mut self) {
+        self.rollback_failed = true;
     }
 
     pub fn complete(&mut self, at: SimTime, kind: Kind) {
@@ -173,7 +203,8 @@ impl Tally {
         if kind != Kind::Stuck {
             o.set(Metric::DeployDuration, secs(completed_at));
         }
-        o.set(Metric::FailedRequests, Some(self.failed_requests as f64));
+        let failed = self.failed_requests + self.schema_failed_requests;
+        o.set(Metric::FailedRequests, Some(failed as f64));
         o.set(Metric::DroppedRequests, Some(self.dropped_requests as f64));
         o.set(
             Metric::TimeToSwitch,
@@ -206,10 +237,32 @@ impl Tally {
         {
             o.set(Metric::TimeToDetect, secs(decided.saturating_sub(start)));
         }
-        if let (Some((decided, _)), Some(mitigated)) = (self.decision, self.mitigated_at) {
-            o.set(Metric::RollbackTime, secs(mitigated - decided));
-            if let Some(start) = self.exposure_start {
-                o.set(Metric::TimeToMitigate, secs(mitigated - start));
+        if let (Some((decided, _)), Some(routed_back)) = (self.decision, self.routed_back_at) {
+            o.set(Metric::RollbackTime, secs(routed_back - decided));
+        }
+        if let (Some(start), Some(mitigated)) = (self.exposure_start, self.mitigated_at)
+            && self.decision.is_some()
+        {
+            o.set(Metric::TimeToMitigate, secs(mitigated - start));
+        }
+        if self.params.database {
+            o.set(
+                Metric::SchemaFailedRequests,
+                Some(self.schema_failed_requests as f64),
+            );
+            if kind == Kind::RolledBack {
+                o.set(Metric::RollbackFailed, flag(self.rollback_failed));
+            }
+            let db = world.database();
+            o.set(
+                Metric::WritesLost,
+                Some(db.map_or(0, |d| d.writes_lost()) as f64),
+            );
+            if let (Some(db), Some((decided, _))) = (db, self.decision) {
+                o.set(
+                    Metric::TimeToRecover,
+                    db.time_to_recover(decided).map(|t| t.as_secs_f64()),
+                );
             }
         }
         let price = self.params.price_usd_per_hour;
@@ -234,7 +287,7 @@ impl Tally {
             Metric::IncidentCost,
             Some(cost::incident_cost_usd(
                 self.params.prices,
-                self.failed_requests as f64,
+                failed as f64,
                 self.dropped_requests as f64,
                 mean_rate,
             )),
@@ -264,6 +317,7 @@ mod tests {
                 downtime_cost_per_minute_usd: 0.0,
             },
             defective: true,
+            database: false,
         })
     }
 
@@ -279,6 +333,7 @@ mod tests {
                 ..VersionSpan::default()
             },
             defect_failures: failures,
+            schema_failures: 0,
         }
     }
 

@@ -15,6 +15,7 @@
 
 pub mod connections;
 pub mod cost;
+pub mod database;
 pub mod dns;
 pub mod fleet;
 pub mod judge;
@@ -27,6 +28,7 @@ use crate::engine::{Schedule, SimTime};
 use crate::stats::Spread;
 use crate::vocab::{Counts, Defect, DefectKind, Route, Version};
 use connections::Connections;
+use database::{Database, DatabaseChange, DatabaseEvent, MigrationTiming};
 use fleet::{Fleet, FleetEvent};
 use rand_chacha::ChaCha8Rng;
 use router::{Router, Switch};
@@ -76,6 +78,8 @@ pub struct WorldParams {
     pub sessions_in_shared_store: bool,
     /// The release's defect, if it has one.
     pub defect: Option<Defect>,
+    /// The shared database, when the release changes its schema.
+    pub database: Option<Database>,
 }
 
 /// The world's own events.
@@ -89,6 +93,13 @@ pub enum WorldEvent {
     Recheck,
     /// A latent defect starts failing requests.
     DefectOnset,
+    Database(DatabaseEvent),
+}
+
+impl From<DatabaseEvent> for WorldEvent {
+    fn from(e: DatabaseEvent) -> WorldEvent {
+        WorldEvent::Database(e)
+    }
 }
 
 /// What a world event did, for the simulation to narrate and pass on.
@@ -113,6 +124,7 @@ pub enum Happened {
     /// The latest route change has reached every client.
     RouteSettled,
     DefectOnset,
+    Database(DatabaseChange),
 }
 
 /// One span of traffic between two events, as the world drew it.
@@ -128,6 +140,8 @@ pub struct Span {
     pub new: VersionSpan,
     /// Failures defective code caused, when it handled a request in this span.
     pub defect_failures: Option<u64>,
+    /// Requests of either version that failed against the schema.
+    pub schema_failures: u64,
 }
 
 pub struct World {
@@ -151,6 +165,7 @@ pub struct World {
     connections: Connections,
     sessions: Sessions,
     users: UserExposure,
+    database: Option<Database>,
     route_generation: u32,
     /// Traffic has been drawn up to here.
     accounted_to: SimTime,
@@ -186,6 +201,7 @@ impl World {
             ),
             sessions: Sessions::new(p.users, p.session_user_share, p.sessions_in_shared_store),
             users: UserExposure::new(p.users),
+            database: p.database,
             route_generation: 0,
             accounted_to: SimTime::ZERO,
             startup_rng,
@@ -270,7 +286,64 @@ impl World {
                 self.defect_active = true;
                 Happened::DefectOnset
             }
+            WorldEvent::Database(e) => match self.database.as_mut() {
+                Some(db) => Happened::Database(db.handle(e, q.now())),
+                None => Happened::Nothing,
+            },
         }
+    }
+
+    pub fn database(&self) -> Option<&Database> {
+        self.database.as_ref()
+    }
+
+    /// Starts the release's migration if it runs at `timing` and has not
+    /// run; returns the change when it is applied at once (a migration
+    /// that takes no time).
+    pub fn start_migration(
+        &mut self,
+        timing: MigrationTiming,
+        q: &mut impl Schedule<WorldEvent>,
+    ) -> Option<DatabaseChange> {
+        let db = self.database.as_mut()?;
+        if db.timing() != timing || !db.migration_pending() {
+            return None;
+        }
+        let mut q = Scoped(q);
+        db.start_migration(&mut q)
+            .then(|| DatabaseChange::MigrationApplied {
+                old_fails: db.fails_on(Version::Old),
+            })
+    }
+
+    /// The release was promoted (an expand/contract change schedules its
+    /// contract within the `watch`).
+    pub fn promoted(&mut self, watch: SimTime, q: &mut impl Schedule<WorldEvent>) {
+        if let Some(db) = self.database.as_mut() {
+            db.promoted(watch, &mut Scoped(q));
+        }
+    }
+
+    /// A rollback was decided; true when the old version cannot serve the
+    /// schema, so the rollback alone will not mitigate.
+    pub fn rollback_decided(&mut self, q: &mut impl Schedule<WorldEvent>) -> bool {
+        match self.database.as_mut() {
+            Some(db) => db.rollback_decided(&mut Scoped(q)),
+            None => false,
+        }
+    }
+
+    /// The old version serves every request against the schema as it stands.
+    pub fn old_version_serves(&self) -> bool {
+        self.database
+            .as_ref()
+            .is_none_or(|db| db.old_version_serves())
+    }
+
+    fn schema_fails_on(&self, version: Version) -> f64 {
+        self.database
+            .as_ref()
+            .map_or(0.0, |db| db.fails_on(version))
     }
 
     fn startup_done(&mut self, id: usize, now: SimTime) -> Happened {
@@ -483,6 +556,10 @@ impl World {
             Some(d) if defective => d.error_rate,
             _ => 0.0,
         };
+        let (old_schema, new_schema) = (
+            self.schema_fails_on(Version::Old),
+            self.schema_fails_on(Version::New),
+        );
         let old_capacity = self.capacity_rps(Version::Old, 1.0 - routed, 1.0 - conn_mean);
         let new_capacity = self.capacity_rps(Version::New, routed, conn_mean);
         let old_span = traffic::draw(
@@ -490,6 +567,7 @@ impl World {
             Offer {
                 rate_rps: rate * (1.0 - share_new),
                 capacity_rps: old_capacity,
+                schema_error_rate: old_schema,
                 defect_error_rate: 0.0,
                 baseline_error_rate: self.baseline_error_rate,
             },
@@ -500,6 +578,7 @@ impl World {
             Offer {
                 rate_rps: rate * share_new,
                 capacity_rps: new_capacity,
+                schema_error_rate: new_schema,
                 defect_error_rate: defect_rate,
                 baseline_error_rate: self.baseline_error_rate,
             },
@@ -508,6 +587,7 @@ impl World {
         let defect_failures = defective
             .then(|| self.defect_failures(share_new, &new_span))
             .flatten();
+        let schema_failures = self.schema_failures(share_new, &old_span, &new_span);
         Some(Span {
             from,
             duration_s,
@@ -516,6 +596,7 @@ impl World {
             old: old_span,
             new: new_span,
             defect_failures,
+            schema_failures,
         })
     }
 
@@ -538,9 +619,40 @@ impl World {
         Some(failures)
     }
 
-    /// Distinct users who met at least one defect failure (drawn once, at the end).
+    /// Failures against the schema in a span, landed on users (a sticky
+    /// canary's on its side of the split); writes a recovery would lose
+    /// are counted.
+    fn schema_failures(&mut self, share_new: f64, old: &VersionSpan, new: &VersionSpan) -> u64 {
+        let Some(db) = self.database.as_mut() else {
+            return 0;
+        };
+        db.count_writes(old.served, new.served);
+        if self.sticky {
+            self.users.add_sticky_failures(new.schema_errors, share_new);
+            self.users
+                .add_failures_beside_sticky(old.schema_errors, share_new);
+        } else {
+            self.users
+                .add_failures(old.schema_errors + new.schema_errors);
+        }
+        old.schema_errors + new.schema_errors
+    }
+
+    /// Distinct users who met at least one failure caused by the release (drawn once, at the end).
     pub fn draw_users_affected(&mut self) -> u64 {
         self.users.draw_affected(&mut self.traffic_rng)
+    }
+}
+
+/// A database's view of the world's queue.
+struct Scoped<'q, Q>(&'q mut Q);
+
+impl<Q: Schedule<WorldEvent>> Schedule<DatabaseEvent> for Scoped<'_, Q> {
+    fn now(&self) -> SimTime {
+        self.0.now()
+    }
+    fn at(&mut self, at: SimTime, event: DatabaseEvent) {
+        self.0.at(at, WorldEvent::Database(event));
     }
 }
 

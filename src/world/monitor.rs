@@ -191,6 +191,7 @@ mod tests {
         VersionSpan {
             served,
             dropped: 0,
+            schema_errors: 0,
             defect_errors,
             baseline_errors: 0,
         }

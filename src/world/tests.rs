@@ -32,6 +32,7 @@ fn params(replicas: u32) -> WorldParams {
         session_user_share: 0.0,
         sessions_in_shared_store: false,
         defect: None,
+        database: None,
     }
 }
 

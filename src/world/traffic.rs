@@ -47,6 +47,8 @@ pub struct VersionSpan {
     pub served: u64,
     /// Requests refused for lack of serving capacity (the client sees a 503).
     pub dropped: u64,
+    /// Served requests that failed because the schema no longer fits the version.
+    pub schema_errors: u64,
     /// Served requests that failed because of the defect.
     pub defect_errors: u64,
     /// Served requests that failed at the healthy baseline rate.
@@ -60,7 +62,7 @@ impl VersionSpan {
     }
     /// Requests a client saw fail, as a monitor counts them.
     pub fn errors(&self) -> u64 {
-        self.defect_errors + self.baseline_errors + self.dropped
+        self.schema_errors + self.defect_errors + self.baseline_errors + self.dropped
     }
 }
 
@@ -71,6 +73,9 @@ pub struct Offer {
     pub rate_rps: f64,
     /// Requests per second its ready instances can serve.
     pub capacity_rps: f64,
+    /// Failure probability of a request against a schema the version cannot
+    /// serve (the touched share; 0 when the schema fits).
+    pub schema_error_rate: f64,
     /// Extra failure probability the defect adds (0 when healthy).
     pub defect_error_rate: f64,
     /// Failure probability of a healthy request.
@@ -83,13 +88,20 @@ pub fn draw<R: Rng + ?Sized>(rng: &mut R, offer: Offer, duration_s: f64) -> Vers
     let dropped_rate = (offer.rate_rps - served_rate).max(0.0);
     let served = poisson(rng, served_rate * duration_s);
     let dropped = poisson(rng, dropped_rate * duration_s);
-    // The defect fails a request first; the baseline fails some of the rest,
-    // so the total failure probability is d + (1 − d)·b.
-    let defect_errors = binomial(rng, served, offer.defect_error_rate);
-    let baseline_errors = binomial(rng, served - defect_errors, offer.baseline_error_rate);
+    // A request the schema cannot serve fails first; the defect fails some
+    // of the rest, then the baseline, so the total failure probability is
+    // s + (1 − s)·(d + (1 − d)·b). Each rate of 0 draws nothing.
+    let schema_errors = binomial(rng, served, offer.schema_error_rate);
+    let defect_errors = binomial(rng, served - schema_errors, offer.defect_error_rate);
+    let baseline_errors = binomial(
+        rng,
+        served - schema_errors - defect_errors,
+        offer.baseline_error_rate,
+    );
     VersionSpan {
         served,
         dropped,
+        schema_errors,
         defect_errors,
         baseline_errors,
     }
@@ -140,6 +152,27 @@ impl UserExposure {
         for (k, bucket) in self.failures_by_bucket.iter_mut().enumerate() {
             let part = (covered - k as f64).clamp(0.0, 1.0);
             *bucket += failures as f64 * part / covered;
+        }
+    }
+
+    /// Failures on the stable side of a sticky canary that holds the first
+    /// `canary_share` of users: they land on the others.
+    pub fn add_failures_beside_sticky(&mut self, failures: u64, canary_share: f64) {
+        if failures == 0 {
+            return;
+        }
+        if canary_share <= 0.0 {
+            self.add_failures(failures);
+            return;
+        }
+        if self.failures_by_bucket.is_empty() {
+            self.failures_by_bucket = vec![0.0; BUCKETS];
+        }
+        let covered = canary_share.min(1.0) * BUCKETS as f64;
+        let outside = (BUCKETS as f64 - covered).max(1e-9);
+        for (k, bucket) in self.failures_by_bucket.iter_mut().enumerate() {
+            let part = 1.0 - (covered - k as f64).clamp(0.0, 1.0);
+            *bucket += failures as f64 * part / outside;
         }
     }
 
@@ -249,6 +282,7 @@ mod tests {
             Offer {
                 rate_rps: 1000.0,
                 capacity_rps: 0.0,
+                schema_error_rate: 0.0,
                 defect_error_rate: 0.5,
                 baseline_error_rate: 0.0,
             },
