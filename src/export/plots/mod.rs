@@ -1,4 +1,5 @@
-//! Slide-ready plots of a cutover comparison (PNG and SVG).
+//! Slide-ready plots of a cutover comparison (PNG and SVG), drawn in memory
+//! from a [`Report`] by the [`Plots`] exporter.
 //!
 //! Everything is drawn with `plotters` and one embedded font
 //! (`assets/DejaVuSans.ttf`, registered once as "sans-serif"), so no system
@@ -85,6 +86,26 @@ impl PlotInput {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlotFormat {
+    Png,
+    Svg,
+}
+
+impl PlotFormat {
+    /// File extension without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            PlotFormat::Png => "png",
+            PlotFormat::Svg => "svg",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The exporter: a report in, the plot files out
+// ---------------------------------------------------------------------------
+
 /// The four plots as PNG, drawn on the first call for a report and kept: the
 /// PNG files and report.html, which embeds them, get the same bytes drawn once.
 pub fn png_files(report: &Report) -> crate::Result<&[OutputFile]> {
@@ -109,21 +130,9 @@ impl Exporter for Plots {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlotFormat {
-    Png,
-    Svg,
-}
-
-impl PlotFormat {
-    /// File extension without the dot.
-    pub fn extension(self) -> &'static str {
-        match self {
-            PlotFormat::Png => "png",
-            PlotFormat::Svg => "svg",
-        }
-    }
-}
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
 
 /// Error while drawing plots. Underlying drawing errors are kept as strings.
 #[derive(Debug, Clone, PartialEq, Eq)]

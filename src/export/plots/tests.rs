@@ -1,4 +1,4 @@
-//! Every plot is written, valid and readable, for ordinary and degenerate input.
+//! Every plot is drawn, valid and readable, for ordinary and degenerate input.
 
 use super::*;
 
