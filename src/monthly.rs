@@ -15,7 +15,7 @@
 use crate::experiment::Results;
 use crate::outcome::Metric;
 use crate::scenario::StrategySpec;
-use crate::scenario::{DuplicateMode, Scenario};
+use crate::scenario::{DuplicateMode, Practice, Scenario};
 use crate::stats::{Summary, quantile};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -38,8 +38,10 @@ pub const MAX_RESAMPLED_DEPLOYS: u64 = 1_000;
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonthlyRow {
     pub strategy: String,
-    /// The strategy kind (`blue-green`, ...), for wording.
-    pub kind: &'static str,
+    /// What the strategy's extra instances are, in operators' words.
+    pub extra_capacity: &'static str,
+    /// Deploys in a month: the scenario's, plus the expand and contract
+    /// deploys each schema change needs under expand/contract.
     pub deploys_per_month: f64,
     /// Infrastructure paid in a month: base plus deploy extras, or the
     /// standing second environment.
@@ -81,8 +83,21 @@ pub fn rows(scenario: &Scenario, results: &Results) -> Vec<MonthlyRow> {
         .collect()
 }
 
-fn row(scenario: &Scenario, results: &Results, i: usize, spec: &StrategySpec) -> MonthlyRow {
+/// Deploys a month for one strategy: under expand/contract each schema
+/// change takes two more deploys (the expand and the contract), each an
+/// ordinary release priced like the simulated ones.
+pub fn deploys_per_month(scenario: &Scenario, spec: &StrategySpec) -> f64 {
     let deploys = scenario.cost.deploys_per_month;
+    match &scenario.database {
+        Some(db) if spec.schema_practice.unwrap_or(db.practice) == Practice::ExpandContract => {
+            deploys * (1.0 + 2.0 * db.schema_change_share)
+        }
+        _ => deploys,
+    }
+}
+
+fn row(scenario: &Scenario, results: &Results, i: usize, spec: &StrategySpec) -> MonthlyRow {
+    let deploys = deploys_per_month(scenario, spec);
     let mean = |m: Metric| results.summary(i, m).map_or(0.0, |s| s.mean);
     let standing_duplicate = scenario.infra.duplicate_mode == DuplicateMode::Permanent
         && needs_duplicate_environment(spec);
@@ -95,7 +110,7 @@ fn row(scenario: &Scenario, results: &Results, i: usize, spec: &StrategySpec) ->
     let monthly_incident_cost_usd = deploys * mean(Metric::IncidentCost);
     MonthlyRow {
         strategy: spec.name.clone(),
-        kind: spec.config.kind(),
+        extra_capacity: spec.config.environment().extra_capacity,
         deploys_per_month: deploys,
         monthly_infra_usd,
         standing_duplicate,

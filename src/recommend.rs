@@ -181,14 +181,13 @@ fn drivers(winner: &MonthlyRow, other: &MonthlyRow) -> String {
     format!("{listed}{though}")
 }
 
-/// What the winner's extra infrastructure buys, in operators' words.
+/// What the winner's extra infrastructure buys, in operators' words (each
+/// strategy names its own extra instances in its `Environment`).
 fn capacity_word(row: &MonthlyRow) -> &'static str {
-    match row.kind {
-        _ if row.standing_duplicate => "a standing second environment",
-        "blue-green" => "duplicate capacity",
-        "canary" => "canary capacity",
-        "rolling" => "surge capacity",
-        _ => "capacity",
+    if row.standing_duplicate {
+        "a standing second environment"
+    } else {
+        row.extra_capacity
     }
 }
 
@@ -196,10 +195,17 @@ fn capacity_word(row: &MonthlyRow) -> &'static str {
 mod tests {
     use super::*;
 
+    /// A row whose extra instances are called what that kind calls them.
     fn row(name: &str, kind: &'static str, infra: f64, incident: f64) -> MonthlyRow {
+        let extra_capacity = match kind {
+            "blue-green" => "duplicate capacity",
+            "canary" => "canary capacity",
+            "rolling" => "surge capacity",
+            _ => "capacity",
+        };
         MonthlyRow {
             strategy: name.into(),
-            kind,
+            extra_capacity,
             deploys_per_month: 20.0,
             monthly_infra_usd: infra,
             standing_duplicate: false,

@@ -265,8 +265,8 @@ fn pre_cloud_is_checkout_with_a_standing_second_environment() {
     let cloud = monthly::rows(&checkout, &cloud_results);
     let old = monthly::rows(&pre_cloud, &pre_cloud_results);
     let base_usd = monthly::base_monthly_usd(&checkout);
-    for (c, p) in cloud.iter().zip(&old) {
-        if c.kind == "blue-green" {
+    for ((c, p), spec) in cloud.iter().zip(&old).zip(&checkout.strategies) {
+        if spec.config.kind() == "blue-green" {
             assert_eq!(p.monthly_infra_usd, 2.0 * base_usd);
             assert_eq!(p.on_demand_infra_usd, c.monthly_infra_usd);
             assert_eq!(p.monthly_incident_cost_usd, c.monthly_incident_cost_usd);
