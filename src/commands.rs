@@ -6,6 +6,7 @@ use crate::experiment::{self, Results, Settings};
 use crate::export;
 use crate::monthly;
 use crate::outcome::Metric;
+use crate::output::OutputSet;
 use crate::recommend;
 use crate::release::Release;
 use crate::scenario::{DuplicateMode, Scenario};
@@ -25,28 +26,26 @@ fn run_experiment(run: &RunArgs) -> Result<(Scenario, Results)> {
 }
 
 pub fn compare(args: &CompareArgs) -> Result<String> {
+    // Checks --out before simulating; files are staged until all are written.
+    let mut output = OutputSet::begin(&args.out)?;
     let (scenario, results) = run_experiment(&args.run)?;
     let run = &args.run;
     let summary = export::csv::summary(&results)?;
     let replications = export::csv::replications(&results)?;
     let monthly_rows = monthly::rows(&scenario, &results);
     let monthly = export::csv::monthly(&monthly_rows)?;
-    let mut written = vec![
-        args.out.join("summary.csv"),
-        args.out.join("replications.csv"),
-        args.out.join("monthly.csv"),
-    ];
-    export::write_file(&written[0], &summary)?;
-    export::write_file(&written[1], &replications)?;
-    export::write_file(&written[2], &monthly)?;
+    output.add("summary.csv", &summary)?;
+    output.add("replications.csv", &replications)?;
+    output.add("monthly.csv", &monthly)?;
     if !args.no_plots {
-        written.extend(export::write_plots_and_report(
-            &args.out,
+        output.adopt(&export::write_plots_and_report(
+            output.dir(),
             &scenario,
             &results,
             &monthly_rows,
-        )?);
+        )?)?;
     }
+    let written = output.commit()?;
     let defective = results
         .outcomes
         .iter()

@@ -15,6 +15,7 @@ pub mod export;
 pub mod input;
 pub mod monthly;
 pub mod outcome;
+pub mod output;
 pub mod recommend;
 pub mod release;
 pub mod scenario;
