@@ -1,5 +1,6 @@
 //! The command line: clap derive, one subcommand per job.
 
+use crate::input::{limits, thousands};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -32,16 +33,46 @@ pub enum Command {
 pub struct RunArgs {
     /// Scenario file (TOML); the embedded default scenario when omitted.
     pub scenario: Option<PathBuf>,
-    /// Releases to simulate per strategy.
-    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    /// Releases to simulate per strategy (1 to 1,000,000).
+    #[arg(long, default_value_t = 2000, value_parser = replications)]
     pub replications: u64,
     /// Seed of every random stream (and of the monthly resampling); the same
     /// seed gives the same output.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Worker threads (0: one per core). Output does not depend on it.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads (0: one per core; at most 4 per core). Output does not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = threads)]
     pub threads: usize,
+}
+
+/// `--replications`: every outcome is held in memory until the run ends.
+fn replications(text: &str) -> Result<u64, String> {
+    let n: u64 = text.parse().map_err(|e| format!("{e}"))?;
+    if (1..=limits::MAX_REPLICATIONS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "must be from 1 to {}: the results hold about 0.66 KB per release and strategy, \
+             so a million releases of four strategies need about 2.6 GB of memory",
+            thousands(limits::MAX_REPLICATIONS as f64)
+        ))
+    }
+}
+
+/// `--threads`: more workers than cores only wait their turn, and
+/// thousands of them take longer to start than the run itself.
+fn threads(text: &str) -> Result<usize, String> {
+    let n: usize = text.parse().map_err(|e| format!("{e}"))?;
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let max = limits::MAX_THREADS_PER_CORE * cores;
+    if n <= max {
+        Ok(n)
+    } else {
+        Err(format!(
+            "must be at most {max} (4 per core; this machine has {cores}), or 0 for one per core: \
+             more threads only wait their turn"
+        ))
+    }
 }
 
 #[derive(Debug, Args)]

@@ -6,10 +6,11 @@ use crate::experiment::{self, Results, Settings};
 use crate::export::csv::{MonthlyCsv, ReplicationsCsv, SummaryCsv};
 use crate::export::html::HtmlReport;
 use crate::export::plots::{PlotFormat, Plots};
-use crate::export::{self, Exporter, Report, table};
+use crate::export::{Exporter, Report, table};
 use crate::format;
 use crate::monthly;
 use crate::outcome::Metric;
+use crate::output::OutputSet;
 use crate::recommend;
 use crate::release::Release;
 use crate::scenario::{DuplicateMode, Scenario};
@@ -36,6 +37,8 @@ fn run_experiment(run: &RunArgs, timeline: bool) -> Result<(Scenario, Results)> 
 /// `cutover compare`: run the experiment, write every file of the report
 /// into `--out`, and print the tables and what was written.
 pub fn compare(args: &CompareArgs) -> Result<String> {
+    // Checks --out before simulating; files are staged until all are written.
+    let mut output = OutputSet::begin(&args.out)?;
     let plots = !args.no_plots;
     let (scenario, results) = run_experiment(&args.run, plots)?;
     let report = Report::new(&scenario, results);
@@ -47,7 +50,12 @@ pub fn compare(args: &CompareArgs) -> Result<String> {
             &HtmlReport,
         ]);
     }
-    let written = export::write(&args.out, &report, &exporters)?;
+    for exporter in exporters {
+        for file in exporter.export(&report)? {
+            output.add(&file.name, &file.bytes)?;
+        }
+    }
+    let written = output.commit()?;
     Ok(compare_text(args, &scenario, &report, &written))
 }
 

@@ -73,6 +73,16 @@ impl fmt::Display for SimTime {
     }
 }
 
+/// Events popped in a row without the clock moving before the queue calls the
+/// run stalled. A run whose time stands still never ends: an event that
+/// reschedules itself after a zero delay fires forever at the same
+/// millisecond. Legitimate bursts are tiny beside this: every instance of the
+/// largest allowed fleet (10,000) starting, becoming available and going
+/// away at one moment is tens of thousands of events. 10,000,000 pops of a
+/// bare queue take a few hundredths of a second, and of a simulation's
+/// events seconds at most, so a real run is never cut and a stuck one ends.
+pub const MAX_EVENTS_AT_ONE_TIME: u64 = 10_000_000;
+
 /// A min-queue of events. Ties in time are broken by insertion order, so the
 /// run never depends on how the heap happens to arrange equal keys.
 #[derive(Debug)]
@@ -80,6 +90,10 @@ pub struct EventQueue<E> {
     heap: BinaryHeap<Reverse<(SimTime, u64, Slot<E>)>>,
     next_sequence: u64,
     now: SimTime,
+    /// Events popped since the clock last moved forward.
+    popped_at_now: u64,
+    stall_limit: u64,
+    stalled: bool,
 }
 
 /// Wraps the payload so the heap orders by (time, sequence) only.
@@ -110,11 +124,27 @@ impl<E> Default for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
+        Self::with_stall_limit(MAX_EVENTS_AT_ONE_TIME)
+    }
+
+    /// A queue that stalls after `limit` events at one time instead of
+    /// [`MAX_EVENTS_AT_ONE_TIME`] (for tests of the guard itself).
+    pub fn with_stall_limit(limit: u64) -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
             next_sequence: 0,
             now: SimTime::ZERO,
+            popped_at_now: 0,
+            stall_limit: limit,
+            stalled: false,
         }
+    }
+
+    /// True once more than the stall limit of events were popped without the
+    /// clock advancing; `pop` then returns None for good. A run that sees
+    /// it did not finish: it must report an internal error, not an outcome.
+    pub fn stalled(&self) -> bool {
+        self.stalled
     }
 
     /// The time of the event popped last.
@@ -135,8 +165,22 @@ impl<E> EventQueue<E> {
         self.schedule(self.now + delay, event);
     }
 
+    /// The earliest event, or None when the queue is empty or stalled.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        if self.stalled {
+            return None;
+        }
+        let Reverse((at, _, _)) = self.heap.peek()?;
+        if *at > self.now {
+            self.popped_at_now = 0;
+        }
+        if self.popped_at_now >= self.stall_limit {
+            // The event stays queued: the run is cut, not silently shortened.
+            self.stalled = true;
+            return None;
+        }
         let Reverse((at, _, Slot(event))) = self.heap.pop()?;
+        self.popped_at_now += 1;
         self.now = at;
         Some((at, event))
     }
@@ -230,6 +274,60 @@ mod tests {
             last = t;
         }
         assert_eq!(last, SimTime(150));
+    }
+
+    #[test]
+    fn an_event_that_reschedules_itself_at_now_stalls_the_queue() {
+        let mut q = EventQueue::with_stall_limit(1_000);
+        q.schedule(SimTime(7), ());
+        let mut popped = 0u64;
+        // What a monitor with a 0 ms interval does: fire, reschedule after 0.
+        while q.pop().is_some() {
+            popped += 1;
+            q.schedule_in(SimTime::ZERO, ());
+            assert!(popped <= 1_000, "pop kept returning events past the limit");
+        }
+        assert!(q.stalled());
+        assert_eq!(popped, 1_000);
+        assert_eq!(q.now(), SimTime(7));
+        // Stalled for good: the pending event is kept but never returned.
+        assert_eq!(q.len(), 1);
+        assert!(q.pop().is_none());
+    }
+
+    #[test]
+    fn many_events_at_one_time_below_the_limit_do_not_stall() {
+        let mut q = EventQueue::with_stall_limit(1_000);
+        // Exactly the limit at t = 0, then the limit again at every later time:
+        // the count starts over whenever the clock moves.
+        for t in 0..5u64 {
+            for _ in 0..1_000 {
+                q.schedule(SimTime(t), t);
+            }
+        }
+        let mut popped = 0;
+        while q.pop().is_some() {
+            popped += 1;
+        }
+        assert_eq!(popped, 5_000);
+        assert!(!q.stalled());
+    }
+
+    #[test]
+    fn the_default_queue_stops_a_zero_delay_loop_at_the_named_limit() {
+        let mut q = EventQueue::new();
+        q.schedule(SimTime(1), ());
+        let mut popped = 0u64;
+        while q.pop().is_some() {
+            popped += 1;
+            q.schedule_in(SimTime::ZERO, ());
+            assert!(
+                popped <= MAX_EVENTS_AT_ONE_TIME,
+                "pop kept returning events"
+            );
+        }
+        assert!(q.stalled());
+        assert_eq!(popped, MAX_EVENTS_AT_ONE_TIME);
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod format;
 pub mod input;
 pub mod monthly;
 pub mod outcome;
+pub mod output;
 pub mod recommend;
 pub mod release;
 pub mod scenario;

@@ -102,22 +102,46 @@ impl Drop for Run {
 /// Runs `cutover compare SCENARIO --out OUT` where OUT holds the sentinel.
 /// `text` None: the scenario file is never written (missing file).
 fn run(case: &str, text: Option<&str>) -> Run {
+    run_with(case, |scenario| {
+        if let Some(text) = text {
+            std::fs::write(scenario, text).unwrap();
+        }
+    })
+}
+
+/// As [`run`], with `make` creating whatever the scenario path should be.
+/// A run that has not ended after 20 s is killed and fails the test (a
+/// scenario that blocks the read must not hang the suite).
+fn run_with(case: &str, make: impl FnOnce(&Path)) -> Run {
     let dir = fresh_dir(case);
     let scenario = dir.join(format!("{case}.toml"));
-    if let Some(text) = text {
-        std::fs::write(&scenario, text).unwrap();
-    }
+    make(&scenario);
     let out = dir.join("out");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("summary.csv"), SENTINEL).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_cutover"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
         .arg("compare")
         .arg(&scenario)
         .args(["--replications", "20", "--seed", "1", "--threads", "1"])
         .arg("--out")
         .arg(&out)
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("the binary runs");
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!(
+                "cutover compare {} did not end within 20 s",
+                scenario.display()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let output = child.wait_with_output().unwrap();
     Run {
         code: output.status.code(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -349,6 +373,465 @@ fn max_surge_above_100_percent() {
 fn max_surge_not_a_number() {
     let (text, line) = replace_line("name = \"rolling\"", "max_surge", "max_surge = \"abc\"");
     assert_rejected("surge-abc", &text, "strategies[1].max_surge", line);
+}
+
+/// Refused, stderr says `FILE:LINE: key `KEY``, and the message contains
+/// every one of `says`.
+fn assert_rejected_saying(case: &str, text: &str, key: &str, line: usize, says: &[&str]) {
+    let r = run(case, Some(text));
+    assert_refused_cleanly(&r);
+    let expected = format!("{}:{line}: key `{key}`", r.scenario.display());
+    assert!(
+        r.stderr.contains(&expected),
+        "stderr must contain {expected:?}, got:\n{}",
+        r.stderr
+    );
+    for s in says {
+        assert!(
+            r.stderr.contains(s),
+            "stderr must say {s:?}, got:\n{}",
+            r.stderr
+        );
+    }
+    assert_eq!(r.stderr.lines().count(), 1, "one message:\n{}", r.stderr);
+}
+
+// --- Durations that would stop simulated time (issue 15, item 1) ---
+
+#[test]
+fn an_interval_that_rounds_to_zero_milliseconds_is_refused() {
+    // 0.0004 s passed "greater than 0", rounded to 0 ms and hung every command.
+    for (case, value) in [
+        ("interval-0.0004", "0.0004"),
+        ("interval-0.0009", "0.0009"),
+        ("interval-0", "0"),
+    ] {
+        let (text, line) = replace_line(
+            "[monitoring]",
+            "interval_s",
+            &format!("interval_s = {value}"),
+        );
+        assert_rejected_saying(
+            case,
+            &text,
+            "monitoring.interval_s",
+            line,
+            &["at least 0.001 s"],
+        );
+    }
+}
+
+#[test]
+fn the_shortest_interval_runs_and_ends() {
+    let (text, _) = replace_line("[monitoring]", "interval_s", "interval_s = 0.001");
+    let scenario = Scenario::parse(&text, Path::new("interval-1ms.toml")).expect("1 ms is allowed");
+    let settings = cutover::experiment::Settings {
+        replications: 1,
+        seed: 1,
+        threads: 1,
+    };
+    let results = cutover::experiment::run(&scenario, settings).expect("it runs");
+    assert_eq!(results.outcomes.len(), 1);
+}
+
+#[test]
+fn a_strategy_duration_below_one_millisecond_is_refused() {
+    let (text, line) = replace_line(
+        "name = \"blue-green\"",
+        "scale_down_delay_s",
+        "scale_down_delay_s = 0.0001",
+    );
+    assert_rejected_saying(
+        "delay-0.0001",
+        &text,
+        "strategies[2].scale_down_delay_s",
+        line,
+        &["0 or at least 0.001 s"],
+    );
+    let (text, line) = replace_line(
+        "name = \"canary\"",
+        "{ weight = 5",
+        "  { weight = 5, pause_s = 0.0004 },",
+    );
+    assert_rejected_saying(
+        "pause-0.0004",
+        &text,
+        "strategies[3].steps[0].pause_s",
+        line,
+        &["0.001 s"],
+    );
+}
+
+#[test]
+fn a_dns_duration_below_one_millisecond_is_refused() {
+    let (text, line) = replace_line(
+        "name = \"blue-green\"",
+        "switch",
+        "switch = \"dns\"\ndns = { ttl_s = 0.0001 }",
+    );
+    let text = without_line(&text, "name = \"blue-green\"", "propagation_s");
+    let text = without_line(&text, "name = \"blue-green\"", "deregistration_delay_s");
+    assert_rejected_saying(
+        "dns-ttl-tiny",
+        &text,
+        "strategies[2].dns.ttl_s",
+        line + 1,
+        &["0.001 s"],
+    );
+}
+
+// --- Values beyond what the engine represents (item 5) ---
+
+#[test]
+fn a_watch_beyond_a_day_is_refused_below_the_seven_day_horizon() {
+    let (text, line) = replace_line(
+        "[monitoring]",
+        "watch_after_promotion_s",
+        "watch_after_promotion_s = 700000",
+    );
+    assert_rejected_saying(
+        "watch-long",
+        &text,
+        "monitoring.watch_after_promotion_s",
+        line,
+        &["at most 86,400 s (1 day)", "7 days"],
+    );
+}
+
+#[test]
+fn a_rate_that_would_saturate_counts_is_refused() {
+    let (text, line) = replace_line("[traffic]", "rate_rps", "rate_rps = 1e308");
+    assert_rejected_saying(
+        "rate-1e308",
+        &text,
+        "traffic.rate_rps",
+        line,
+        &["at most 10,000,000 rps", "2^53", "got 1e308"],
+    );
+}
+
+#[test]
+fn money_that_would_overflow_monthly_sums_is_refused() {
+    let cases = [
+        (
+            "[infra]",
+            "price_usd_per_hour",
+            "infra.price_usd_per_hour",
+            "at most 1,000 USD",
+        ),
+        (
+            "[cost]",
+            "deploys_per_month",
+            "cost.deploys_per_month",
+            "at most 100,000",
+        ),
+        (
+            "[cost]",
+            "cost_per_failed_request_usd",
+            "cost.cost_per_failed_request_usd",
+            "at most 1,000 USD",
+        ),
+        (
+            "[cost]",
+            "downtime_cost_per_minute_usd",
+            "cost.downtime_cost_per_minute_usd",
+            "at most 10,000,000 USD",
+        ),
+    ];
+    for (anchor, key, path, says) in cases {
+        let (text, line) = replace_line(anchor, key, &format!("{key} = 1e308"));
+        assert_rejected_saying(key, &text, path, line, &[says, "finite"]);
+    }
+}
+
+#[test]
+fn counts_beyond_their_limits_are_refused() {
+    let (text, line) = replace_line(
+        "[traffic]",
+        "long_lived_connections",
+        "long_lived_connections = 1e300",
+    );
+    assert_rejected_saying(
+        "connections",
+        &text,
+        "traffic.long_lived_connections",
+        line,
+        &["at most 1,000,000,000"],
+    );
+    let (text, line) = replace_line("[traffic]", "users", "users = 20000000000");
+    assert_rejected_saying("users", &text, "traffic.users", line, &["10,000,000,000"]);
+}
+
+#[test]
+fn an_infinite_or_nan_strategy_number_is_refused() {
+    let (text, line) = replace_line(
+        "name = \"blue-green\"",
+        "scale_down_delay_s",
+        "scale_down_delay_s = 30\nsmoke_coverage = nan",
+    );
+    assert_rejected_saying(
+        "nan",
+        &text,
+        "strategies[2].smoke_coverage",
+        line + 1,
+        &["finite"],
+    );
+}
+
+// --- Resources (item 6) ---
+
+#[test]
+fn more_instances_than_the_engine_runs_in_reasonable_time_are_refused() {
+    // 100,000 was allowed and took 30 s per replication.
+    let (text, line) = replace_line("[service]", "instances", "instances = 100000");
+    assert_rejected_saying(
+        "instances-100k",
+        &text,
+        "service.instances",
+        line,
+        &["from 1 to 10,000", "square"],
+    );
+    let (text, _) = replace_line("[service]", "instances", "instances = 10000");
+    assert!(Scenario::parse(&text, Path::new("ok.toml")).is_ok());
+}
+
+#[test]
+fn more_strategies_than_the_limit_are_refused() {
+    let extra = (0..17)
+        .map(|i| format!("[[strategies]]\nname = \"s{i}\"\nkind = \"in-place\"\n"))
+        .collect::<String>();
+    let base = DEFAULT[..DEFAULT.find("[[strategies]]").unwrap()].to_string();
+    let text = base.clone() + &extra;
+    let line = text.lines().count() - 3 * 17 + 3 * 16 + 1;
+    assert_rejected_saying(
+        "strategies-17",
+        &text,
+        "strategies[16]",
+        line,
+        &["at most 16"],
+    );
+}
+
+#[test]
+fn a_fifo_as_scenario_is_refused_without_blocking() {
+    let r = run_with("fifo", |path| {
+        let ok = Command::new("mkfifo").arg(path).status().unwrap().success();
+        assert!(ok, "mkfifo failed");
+    });
+    assert_refused_cleanly(&r);
+    assert!(
+        r.stderr
+            .contains(&format!("error: {}: ", r.scenario.display())),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("must be a regular file"), "{}", r.stderr);
+    assert!(r.stderr.contains("FIFO"), "{}", r.stderr);
+}
+
+#[test]
+fn a_folder_as_scenario_is_refused() {
+    let r = run_with("folder", |path| std::fs::create_dir(path).unwrap());
+    assert_refused_cleanly(&r);
+    assert!(r.stderr.contains("a directory"), "{}", r.stderr);
+}
+
+#[test]
+fn a_scenario_over_one_mebibyte_is_refused_naming_the_limit() {
+    // A valid scenario padded with a comment to just over 1 MiB.
+    let pad = "#".repeat(1024 * 1024);
+    let text = format!("{DEFAULT}\n{pad}\n");
+    let r = run("huge", Some(&text));
+    assert_refused_cleanly(&r);
+    assert!(
+        r.stderr
+            .contains(&format!("error: {}: ", r.scenario.display())),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("at most 1,048,576 bytes (1 MiB)"),
+        "{}",
+        r.stderr
+    );
+    // Just under the limit is read.
+    let text = format!(
+        "{DEFAULT}\n{}\n",
+        "#".repeat(1024 * 1024 - DEFAULT.len() - 3)
+    );
+    assert!(text.len() <= 1024 * 1024);
+    let r = run("just-under", Some(&text));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+}
+
+// --- Messages: file, line and full key path (item 7) ---
+
+#[test]
+fn invalid_utf8_names_the_line_and_key() {
+    let (text, line) = replace_line("[service]", "instances", "instances = 10 # caf\u{e9}");
+    let bytes = text.replace("caf\u{e9}", "caf\u{1}").into_bytes();
+    let bytes: Vec<u8> = bytes
+        .into_iter()
+        .map(|b| if b == 1 { 0xE9 } else { b })
+        .collect();
+    let r = run_with("latin1", |path| std::fs::write(path, &bytes).unwrap());
+    assert_refused_cleanly(&r);
+    let expected = format!("{}:{line}: key `service.instances`: ", r.scenario.display());
+    assert!(
+        r.stderr.contains(&expected),
+        "want {expected:?}:\n{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("not UTF-8"), "{}", r.stderr);
+}
+
+#[test]
+fn binary_garbage_names_a_line() {
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+    let r = run_with("garbage", |path| std::fs::write(path, &bytes).unwrap());
+    assert_refused_cleanly(&r);
+    // Bytes 0..=127 hold one newline (10), so the first non-UTF-8 byte (128) is on line 2.
+    assert!(
+        r.stderr
+            .starts_with(&format!("error: {}:2: ", r.scenario.display())),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_header_nested_ten_thousand_deep_names_its_line() {
+    let deep = format!("[{}]", vec!["a"; 10_000].join("."));
+    let (text, line) = replace_line("[service]", "[service]", &deep);
+    let r = run("deep", Some(&text));
+    assert_refused_cleanly(&r);
+    let expected = format!(
+        "{}:{line}: key `a.a.a.a.… (10000 levels)`",
+        r.scenario.display()
+    );
+    assert!(
+        r.stderr.contains(&expected),
+        "want {expected:?}:\n{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.len() < 400,
+        "the message must not repeat the whole header"
+    );
+}
+
+#[test]
+fn a_duplicate_key_names_its_full_path() {
+    let (text, line) = insert_after("[service]", "instances", "instances = 4");
+    assert_rejected_saying(
+        "duplicate",
+        &text,
+        "service.instances",
+        line,
+        &["duplicate key"],
+    );
+}
+
+#[test]
+fn an_integer_overflow_names_its_full_path() {
+    let (text, line) = replace_line("[service]", "instances", "instances = 99999999999999999999");
+    assert_rejected_saying(
+        "overflow",
+        &text,
+        "service.instances",
+        line,
+        &["does not fit in 64 bits"],
+    );
+}
+
+#[test]
+fn an_error_on_a_table_header_names_the_table() {
+    // A second [service] table: the error sits on the header line itself.
+    let (text, line) = replace_line("[traffic]", "[traffic]", "[service]");
+    assert_rejected_saying("duplicate-table", &text, "service", line, &["duplicate"]);
+    // A table where a value belongs.
+    let (text, line) = replace_line("[service]", "[service]", "service = 3\n[servicex]");
+    assert_rejected_saying(
+        "table-as-value",
+        &text,
+        "service",
+        line,
+        &["expected a table"],
+    );
+}
+
+#[test]
+fn a_missing_key_names_its_table() {
+    let text = delete_line("[service]", "instances");
+    let line = find_line(&text, "[service]", "[service]");
+    assert_rejected_saying(
+        "missing",
+        &text,
+        "service.instances",
+        line,
+        &["missing field"],
+    );
+}
+
+// --- Names (item 8) ---
+
+#[test]
+fn names_with_control_characters_are_refused() {
+    let (text, line) = replace_line(
+        "name = \"default\"",
+        "name",
+        "name = \"de\\u001b]0;pwned\\u0007fault\"",
+    );
+    assert_rejected_saying(
+        "escape-in-name",
+        &text,
+        "name",
+        line,
+        &["control characters"],
+    );
+    let (text, line) = replace_line("name = \"canary\"", "name", "name = \"can\\u001b[2Jary\"");
+    assert_rejected_saying(
+        "escape-in-strategy",
+        &text,
+        "strategies[3].name",
+        line,
+        &["control characters"],
+    );
+    let (text, line) = replace_line("name = \"canary\"", "name", "name = \"can\\u202Eyran\"");
+    assert_rejected_saying(
+        "bidi-in-strategy",
+        &text,
+        "strategies[3].name",
+        line,
+        &["control characters"],
+    );
+}
+
+#[test]
+fn names_a_spreadsheet_would_run_as_formulas_are_refused() {
+    for (i, lead) in ["=", "+", "-", "@"].iter().enumerate() {
+        let (text, line) = replace_line(
+            "name = \"rolling\"",
+            "name",
+            &format!("name = \"{lead}SUM(A1)\""),
+        );
+        assert_rejected_saying(
+            &format!("formula-{i}"),
+            &text,
+            "strategies[1].name",
+            line,
+            &["formula"],
+        );
+    }
+    let (text, line) = replace_line(
+        "name = \"default\"",
+        "name",
+        "name = \"=cmd|' /C calc'!A0\"",
+    );
+    assert_rejected_saying("formula-scenario", &text, "name", line, &["formula"]);
+    // Inside a name they are harmless.
+    let (text, _) = replace_line("name = \"rolling\"", "name", "name = \"rolling-25%+@=\"");
+    assert!(Scenario::parse(&text, Path::new("ok.toml")).is_ok());
 }
 
 /// One random mutation of the default scenario text.

@@ -4,7 +4,9 @@
 
 use super::raw::{RawDatabase, RawSpread};
 use crate::error::Result;
+use super::validate::SpreadOf;
 use crate::input::Validator;
+use crate::input::limits::DURATION_S;
 use crate::stats::Spread;
 use crate::world::database::{DatabaseModel, MigrationTiming, Practice, Recovery};
 
@@ -12,7 +14,7 @@ impl Validator {
     pub(super) fn database(&self, raw: RawDatabase) -> Result<DatabaseModel> {
         let spread = |key: &str, raw: Option<RawSpread>, default: Spread| -> Result<Spread> {
             match raw {
-                Some(r) => self.spread(&format!("database.{key}"), r, Some(30.0 * 86_400.0)),
+                Some(r) => self.spread(&format!("database.{key}"), r, SpreadOf::Duration(DURATION_S)),
                 None => Ok(default),
             }
         };
@@ -73,10 +75,10 @@ impl Validator {
             // A point-in-time restore of a production database takes tens of
             // minutes to hours (R).
             restore_s: spread("restore_s", raw.restore_s, median_p95(1800.0, 7200.0))?,
-            // Contract a week later, once no rollback to the old code can happen (R).
+            // Contract a day later, once no rollback to the old code can happen (R).
             contract_after: self.duration_s(
                 "database.contract_after_s",
-                raw.contract_after_s.unwrap_or(7.0 * 86_400.0),
+                raw.contract_after_s.unwrap_or(86_400.0),
             )?,
             // A reader of the old column nobody found: rare (R).
             contract_failure_rate: self.probability(

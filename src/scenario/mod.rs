@@ -4,12 +4,15 @@
 //! rejected) and `validate` (typed values, units resolved, ranges checked).
 
 mod database;
+pub mod file;
 pub mod raw;
 pub mod validate;
 
 use crate::engine::SimTime;
 use crate::error::{Error, Result};
+use crate::input::limits::MAX_KEY_DEPTH;
 use crate::input::locate::KeyMap;
+use crate::input::scan;
 pub use crate::stats::Spread;
 use crate::strategies::StrategyConfig;
 pub use crate::vocab::DefectKind;
@@ -184,15 +187,7 @@ impl Scenario {
     pub fn load(path: Option<&Path>) -> Result<Scenario> {
         match path {
             None => Scenario::parse(DEFAULT_TOML, Path::new(DEFAULT_NAME)),
-            Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| Error::Input {
-                    file: p.to_path_buf(),
-                    line: None,
-                    key: None,
-                    message: format!("cannot read the scenario file: {e}"),
-                })?;
-                Scenario::parse(&text, p)
-            }
+            Some(p) => Scenario::parse(&file::read(p)?, p),
         }
     }
 
@@ -214,35 +209,71 @@ impl Scenario {
 /// Turns a toml/serde error into one message naming the file, line and key.
 fn toml_error(file: &Path, text: &str, keys: &KeyMap, e: &toml::de::Error) -> Error {
     let offset = e.span().map(|s| s.start);
-    let line = offset.map(|o| keys.line_of_offset(o));
-    let mut key = offset.and_then(|o| keys.path_at(o)).map(str::to_string);
+    let mut line = offset.map(|o| keys.line_of_offset(o));
     let mut message = e.message().trim().to_string();
+    // The key the error sits in: from the parsed document, or, when
+    // toml_edit could not parse it either (duplicate keys, integers too
+    // large), from a plain scan of the lines.
+    let mut key = offset
+        .and_then(|o| keys.path_at(o))
+        .map(str::to_string)
+        .or_else(|| line.and_then(|l| scan::path_on_line(text, l)));
     // serde names a missing field only in the text; the span is its table.
     if let Some(field) = backticked_after(&message, "missing field ") {
-        key = Some(match key {
+        let parent = offset.and_then(|o| table_at(text, keys, o));
+        key = Some(match parent {
             Some(parent) => format!("{parent}.{field}"),
             None => field.to_string(),
         });
     }
-    // A file toml_edit cannot parse has no key map: name the key written
-    // on the offending line instead.
-    if key.is_none()
-        && let Some(l) = line
-        && let Some(text) = text.lines().nth(l - 1)
-        && let Some((name, _)) = text.split_once('=')
-        && !name.trim().is_empty()
+    // The parser's recursion limit carries no position: find the line.
+    if offset.is_none()
+        && let Some((l, segments)) = scan::first_deeper_than(text, MAX_KEY_DEPTH)
     {
-        key = Some(name.trim().trim_matches(['[', ']']).to_string());
+        line = Some(l);
+        key = Some(scan::shorten(&segments, MAX_KEY_DEPTH));
+        message = format!(
+            "nested {} levels deep; scenario keys are at most 4 levels deep (the limit is {})",
+            segments.len(),
+            MAX_KEY_DEPTH
+        );
+    }
+    // Name what was expected as the file says it, not as the code does.
+    if let Some(at) = message.find("expected struct Raw") {
+        message.replace_range(at.., "expected a table");
     }
     if message.contains("untagged enum RawSpread") {
         message = "expected a number, or a table { median = ..., p95 = ... }".to_string();
     }
+    if let Some(number) = backticked_after(&message, "invalid type: integer ")
+        && message.ends_with("expected i64")
+    {
+        message = format!("the whole number {number} does not fit in 64 bits");
+    }
     Error::Input {
         file: PathBuf::from(file),
         line,
-        key,
+        key: key.map(|k| shorten_path(&k)),
         message,
     }
+}
+
+/// The table whose span holds `offset`: a missing field's parent.
+fn table_at(text: &str, keys: &KeyMap, offset: usize) -> Option<String> {
+    if let Some(path) = keys.path_at(offset) {
+        return Some(path.to_string());
+    }
+    let line = keys.line_of_offset(offset);
+    match scan::kinds(text).nth(line - 1)? {
+        scan::LineKind::Header { .. } => scan::path_on_line(text, line),
+        _ => None,
+    }
+}
+
+/// A key path for a message, shortened only when nested absurdly deep.
+fn shorten_path(path: &str) -> String {
+    let segments: Vec<String> = path.split('.').map(str::to_string).collect();
+    scan::shorten(&segments, MAX_KEY_DEPTH)
 }
 
 fn backticked_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {

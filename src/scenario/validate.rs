@@ -7,20 +7,29 @@ use super::{
     Scenario, Service, Spread, StrategySpec, Traffic,
 };
 use crate::error::Result;
-use crate::input::KeyReader;
-use crate::input::Validator;
+use crate::input::limits::{self, Limit, MIN_DURATION_S};
+use crate::input::{KeyReader, Validator, shown};
 use crate::strategies;
 use crate::world::judge::JudgeSpec;
 use serde::Deserialize;
 
+/// What a `{ median, p95 }` spread measures, which decides its bounds.
+#[derive(Debug, Clone, Copy)]
+pub enum SpreadOf {
+    /// Seconds: 0 (fixed only) or from 1 ms up to the limit.
+    Duration(Limit),
+    /// An error rate: a probability.
+    Rate,
+}
+
 impl Validator {
-    /// A fixed value or a log-normal spread; `upper` bounds every value (1 for rates).
-    pub fn spread(&self, path: &str, raw: RawSpread, upper: Option<f64>) -> Result<Spread> {
-        let spread = match raw {
-            RawSpread::Fixed(v) => Spread::fixed(self.non_negative(path, v)?),
+    /// A fixed value or a log-normal spread by its median and 95th percentile.
+    pub fn spread(&self, path: &str, raw: RawSpread, of: SpreadOf) -> Result<Spread> {
+        match raw {
+            RawSpread::Fixed(v) => Ok(Spread::fixed(self.spread_value(path, v, of, true)?)),
             RawSpread::Spread(RawMedianP95 { median, p95 }) => {
-                let median = self.positive(&format!("{path}.median"), median)?;
-                let p95 = self.positive(&format!("{path}.p95"), p95)?;
+                let median = self.spread_value(&format!("{path}.median"), median, of, false)?;
+                let p95 = self.spread_value(&format!("{path}.p95"), p95, of, false)?;
                 if p95 < median {
                     return Err(self.error(
                         &format!("{path}.p95"),
@@ -29,28 +38,91 @@ impl Validator {
                         ),
                     ));
                 }
-                Spread { median, p95 }
+                Ok(Spread { median, p95 })
             }
-        };
-        if let Some(upper) = upper
-            && (spread.median > upper || spread.p95 > upper)
-        {
-            return Err(self.error(path, format!("must not exceed {upper}")));
         }
-        Ok(spread)
+    }
+
+    /// One number of a spread; only a fixed value may be 0.
+    fn spread_value(&self, path: &str, v: f64, of: SpreadOf, zero_ok: bool) -> Result<f64> {
+        if !(zero_ok || v.is_finite() && v > 0.0) {
+            return Err(self.error(path, format!("must be greater than 0, got {}", shown(v))));
+        }
+        match of {
+            SpreadOf::Duration(limit) => {
+                let v = self.non_negative(path, v, limit)?;
+                if v > 0.0 && v < MIN_DURATION_S {
+                    return Err(self.error(
+                        path,
+                        format!(
+                            "must be {}at least 0.001 s: the engine counts whole milliseconds, \
+                             so {} s would round to 0 ms",
+                            if zero_ok { "0 or " } else { "" },
+                            shown(v)
+                        ),
+                    ));
+                }
+                Ok(v)
+            }
+            SpreadOf::Rate => self.probability(path, v),
+        }
+    }
+
+    /// A scenario or strategy name: printed to terminals and written to CSV
+    /// cells, so no control characters (an escape sequence can clear the
+    /// screen or retitle the window), no bidirectional overrides (they
+    /// reorder what is shown), and no leading `=`, `+`, `-` or `@`, which a
+    /// spreadsheet opening the CSV runs as a formula (OWASP "CSV Injection").
+    pub fn name(&self, path: &str, name: &str) -> Result<()> {
+        if let Some(c) = name.chars().find(|c| c.is_control() || is_bidi_control(*c)) {
+            return Err(self.error(
+                path,
+                format!(
+                    "a name cannot hold control characters, got {:?} in {:?}",
+                    c, name
+                ),
+            ));
+        }
+        if let Some(c) = name.chars().next().filter(|c| "=+-@".contains(*c)) {
+            return Err(self.error(
+                path,
+                format!(
+                    "a name cannot start with `{c}`: a spreadsheet opening the CSV files \
+                     would run it as a formula; got {name:?}"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     pub fn scenario(&self, raw: RawScenario, source: &str) -> Result<Scenario> {
+        if let Some(name) = &raw.name {
+            self.name("name", name)?;
+        }
         let service = Service {
-            instances: self.count("service.instances", raw.service.instances, 1, 100_000)? as u32,
+            instances: self.count(
+                "service.instances",
+                raw.service.instances,
+                1,
+                limits::MAX_INSTANCES,
+                "the simulation's time grows with the square of the instances; \
+                 one replication at 10,000 takes about a second",
+            )? as u32,
             capacity_rps_per_instance: self.positive(
                 "service.capacity_rps_per_instance",
                 raw.service.capacity_rps_per_instance,
+                limits::CAPACITY_RPS,
             )?,
         };
         let traffic = Traffic {
-            rate_rps: self.positive("traffic.rate_rps", raw.traffic.rate_rps)?,
-            users: self.count("traffic.users", raw.traffic.users, 1, 10_000_000_000)?,
+            rate_rps: self.positive("traffic.rate_rps", raw.traffic.rate_rps, limits::RATE_RPS)?,
+            users: self.count(
+                "traffic.users",
+                raw.traffic.users,
+                1,
+                limits::MAX_USERS,
+                "more than every person on Earth",
+            )?,
             daily_amplitude: self.probability(
                 "traffic.daily_amplitude",
                 raw.traffic.daily_amplitude.unwrap_or(0.0),
@@ -64,12 +136,9 @@ impl Validator {
             long_lived_connections: self.non_negative(
                 "traffic.long_lived_connections",
                 raw.traffic.long_lived_connections.unwrap_or(0.0),
+                limits::LONG_LIVED_CONNECTIONS,
             )?,
-            // HikariCP maxLifetime: 30 min.
-            connection_lifetime_s: self.positive(
-                "traffic.connection_lifetime_s",
-                raw.traffic.connection_lifetime_s.unwrap_or(1800.0),
-            )?,
+            connection_lifetime_s: self.connection_lifetime_s(raw.traffic.connection_lifetime_s)?,
             session_user_share: self.probability(
                 "traffic.session_user_share",
                 raw.traffic.session_user_share.unwrap_or(0.0),
@@ -78,9 +147,16 @@ impl Validator {
         };
         let release = self.release(raw.release)?;
         let infra = Infra {
-            startup_s: self.spread("infra.startup_s", raw.infra.startup_s, Some(86_400.0))?,
-            price_usd_per_hour: self
-                .non_negative("infra.price_usd_per_hour", raw.infra.price_usd_per_hour)?,
+            startup_s: self.spread(
+                "infra.startup_s",
+                raw.infra.startup_s,
+                SpreadOf::Duration(limits::DURATION_S),
+            )?,
+            price_usd_per_hour: self.non_negative(
+                "infra.price_usd_per_hour",
+                raw.infra.price_usd_per_hour,
+                limits::PRICE_USD_PER_HOUR,
+            )?,
             // Kubernetes terminationGracePeriodSeconds default: 30 s.
             drain: self.duration_s("infra.drain_s", raw.infra.drain_s.unwrap_or(30.0))?,
             duplicate_mode: match raw.infra.duplicate_mode.as_deref() {
@@ -98,9 +174,11 @@ impl Validator {
         let m = raw.monitoring;
         let monitoring = Monitoring {
             enabled: m.enabled,
-            interval: self.duration_s(
+            interval: self.positive_duration_s(
                 "monitoring.interval_s",
-                self.positive("monitoring.interval_s", m.interval_s)?,
+                m.interval_s,
+                "the monitor measures again one interval later, so a zero interval \
+                 would keep simulated time at the same moment forever",
             )?,
             judge: self.judge("monitoring.judge", m.judge)?,
             rollback: match m.rollback.as_deref() {
@@ -114,7 +192,11 @@ impl Validator {
                 }
             },
             human_response_s: match m.human_response_s {
-                Some(r) => self.spread("monitoring.human_response_s", r, Some(7.0 * 86_400.0))?,
+                Some(r) => self.spread(
+                    "monitoring.human_response_s",
+                    r,
+                    SpreadOf::Duration(limits::DURATION_S),
+                )?,
                 // On-call paging norm: acknowledge within 5 min, escalate by 30 min (R).
                 None => Spread {
                     median: 300.0,
@@ -129,14 +211,26 @@ impl Validator {
                 "monitoring.watch_after_promotion_s",
                 m.watch_after_promotion_s,
             )?,
-            progress_deadline: self.duration_s(
+            progress_deadline: self.positive_duration_s(
                 "monitoring.progress_deadline_s",
-                self.positive("monitoring.progress_deadline_s", m.progress_deadline_s)?,
+                m.progress_deadline_s,
+                "a zero deadline would fail every new instance before it could start",
             )?,
         };
         let database = raw.database.map(|d| self.database(d)).transpose()?;
         if raw.strategies.is_empty() {
             return Err(self.error("strategies", "list at least one strategy"));
+        }
+        if raw.strategies.len() > limits::MAX_STRATEGIES {
+            return Err(self.error(
+                &format!("strategies[{}]", limits::MAX_STRATEGIES),
+                format!(
+                    "a scenario may compare at most {} strategies (every replication runs \
+                     each one), got {}",
+                    limits::MAX_STRATEGIES,
+                    raw.strategies.len()
+                ),
+            ));
         }
         let mut specs = Vec::with_capacity(raw.strategies.len());
         for (i, s) in raw.strategies.into_iter().enumerate() {
@@ -171,6 +265,19 @@ impl Validator {
         })
     }
 
+    /// The mean lifetime of a long-lived connection, in seconds as written
+    /// (a rate, not a scheduled wait, so it is not rounded to milliseconds).
+    fn connection_lifetime_s(&self, raw: Option<f64>) -> Result<f64> {
+        // HikariCP maxLifetime: 30 min.
+        let seconds = raw.unwrap_or(1800.0);
+        self.positive_duration_s(
+            "traffic.connection_lifetime_s",
+            seconds,
+            "a connection that lives no time at all carries no request",
+        )?;
+        Ok(seconds)
+    }
+
     fn cost(&self, raw: Option<RawCost>) -> Result<Cost> {
         let raw = raw.unwrap_or(RawCost {
             deploys_per_month: None,
@@ -183,16 +290,19 @@ impl Validator {
             deploys_per_month: self.non_negative(
                 "cost.deploys_per_month",
                 raw.deploys_per_month.unwrap_or(20.0),
+                limits::DEPLOYS_PER_MONTH,
             )?,
             // Revenue or goodwill lost per failed request: a rule of thumb (R).
             cost_per_failed_request_usd: self.non_negative(
                 "cost.cost_per_failed_request_usd",
                 raw.cost_per_failed_request_usd.unwrap_or(0.01),
+                limits::COST_PER_FAILED_REQUEST_USD,
             )?,
             // Ponemon 2016: $8,851 per minute of downtime (average data-centre outage).
             downtime_cost_per_minute_usd: self.non_negative(
                 "cost.downtime_cost_per_minute_usd",
                 raw.downtime_cost_per_minute_usd.unwrap_or(8851.0),
+                limits::DOWNTIME_COST_PER_MINUTE_USD,
             )?,
         })
     }
@@ -203,6 +313,7 @@ impl Validator {
         if raw.name.trim().is_empty() {
             return Err(self.error(&format!("{path}.name"), "a strategy needs a name"));
         }
+        self.name(&format!("{path}.name"), &raw.name)?;
         let Some(parse_kind) = strategies::parser(&raw.kind) else {
             return Err(self.error(
                 &format!("{path}.kind"),
@@ -229,7 +340,7 @@ impl Validator {
                 ));
             }
         };
-        let mut reader = KeyReader::new(self, path, keys);
+        let mut reader = KeyReader::checked(self, path, keys)?;
         let config = parse_kind(&mut reader, replicas)?;
         Ok(StrategySpec {
             name: raw.name,
@@ -302,7 +413,7 @@ impl Validator {
                 ));
             }
             (DefectKind::CrashOnStart, None) => Spread::fixed(1.0),
-            (_, Some(r)) => self.spread(&format!("{path}.error_rate"), r, Some(1.0))?,
+            (_, Some(r)) => self.spread(&format!("{path}.error_rate"), r, SpreadOf::Rate)?,
             (_, None) => {
                 return Err(self.error(
                     &format!("{path}.error_rate"),
@@ -311,9 +422,11 @@ impl Validator {
             }
         };
         let onset_s = match (kind, raw.onset_s) {
-            (DefectKind::Latent, Some(o)) => {
-                Some(self.spread(&format!("{path}.onset_s"), o, Some(30.0 * 86_400.0))?)
-            }
+            (DefectKind::Latent, Some(o)) => Some(self.spread(
+                &format!("{path}.onset_s"),
+                o,
+                SpreadOf::Duration(limits::ONSET_S),
+            )?),
             (DefectKind::Latent, None) => {
                 return Err(self.error(
                     &format!("{path}.onset_s"),
@@ -335,4 +448,11 @@ impl Validator {
             onset_s,
         })
     }
+}
+
+/// Unicode's bidirectional embedding, override and isolate controls
+/// (U+202A–U+202E, U+2066–U+2069): invisible, they reorder the text after
+/// them ("Trojan Source", CVE-2021-42574).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
