@@ -164,7 +164,7 @@ pub fn trace(args: &TraceArgs) -> Result<String> {
         (r, Release::draw(&scenario, args.seed, r))
     };
     let mut sim = Simulation::new(&scenario, spec, &release, args.seed, replication).with_trace();
-    let outcome = sim.run();
+    let outcome = sim.run()?;
     let events = sim.trace();
     if args.csv {
         return trace::csv(events);

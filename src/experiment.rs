@@ -54,8 +54,8 @@ pub fn run(scenario: &Scenario, settings: Settings) -> Result<Results> {
         (0..settings.replications)
             .into_par_iter()
             .map(|r| replicate(scenario, settings.seed, r))
-            .collect::<Vec<_>>()
-    });
+            .collect::<Result<Vec<_>>>()
+    })?;
     Ok(Results {
         strategy_names: scenario.strategies.iter().map(|s| s.name.clone()).collect(),
         metrics: Metric::reported(scenario.database.is_some()),
@@ -70,8 +70,9 @@ pub fn run(scenario: &Scenario, settings: Settings) -> Result<Results> {
 /// `recommend` skip it).
 pub fn run_with_timeline(scenario: &Scenario, settings: Settings) -> Result<Results> {
     let mut results = run(scenario, settings)?;
-    results.timeline =
-        timeline_replication(&results).map(|r| trace_replication(scenario, settings.seed, r));
+    results.timeline = timeline_replication(&results)
+        .map(|r| trace_replication(scenario, settings.seed, r))
+        .transpose()?;
     Ok(results)
 }
 
@@ -98,25 +99,29 @@ pub fn timeline_replication(results: &Results) -> Option<u64> {
 
 /// One replication with a trace under every strategy: the same release and
 /// streams as [`replicate`], so the same outcomes.
-pub fn trace_replication(scenario: &Scenario, seed: u64, replication: u64) -> TimelineTraces {
+pub fn trace_replication(
+    scenario: &Scenario,
+    seed: u64,
+    replication: u64,
+) -> Result<TimelineTraces> {
     let release = Release::draw(scenario, seed, replication);
     let traces = scenario
         .strategies
         .iter()
         .map(|spec| {
             let mut sim = Simulation::new(scenario, spec, &release, seed, replication).with_trace();
-            sim.run();
-            sim.trace().to_vec()
+            sim.run()?;
+            Ok(sim.trace().to_vec())
         })
-        .collect();
-    TimelineTraces {
+        .collect::<Result<_>>()?;
+    Ok(TimelineTraces {
         replication,
         traces,
-    }
+    })
 }
 
 /// One replication: one release, every strategy.
-pub fn replicate(scenario: &Scenario, seed: u64, replication: u64) -> Vec<Outcome> {
+pub fn replicate(scenario: &Scenario, seed: u64, replication: u64) -> Result<Vec<Outcome>> {
     let release = Release::draw(scenario, seed, replication);
     scenario
         .strategies
@@ -211,7 +216,7 @@ mod tests {
             let mut sim =
                 Simulation::new(&scenario, spec, &release, 7, traced.replication).with_trace();
             assert_eq!(
-                sim.run(),
+                sim.run().unwrap(),
                 results.outcomes[traced.replication as usize][i],
                 "{}: a traced run differs from the experiment's",
                 spec.name

@@ -3,8 +3,8 @@
 //! Absent, no release changes the schema and every output is as before.
 
 use super::raw::{RawDatabase, RawSpread};
-use crate::error::Result;
 use super::validate::SpreadOf;
+use crate::error::Result;
 use crate::input::Validator;
 use crate::input::limits::DURATION_S;
 use crate::stats::Spread;
@@ -14,7 +14,11 @@ impl Validator {
     pub(super) fn database(&self, raw: RawDatabase) -> Result<DatabaseModel> {
         let spread = |key: &str, raw: Option<RawSpread>, default: Spread| -> Result<Spread> {
             match raw {
-                Some(r) => self.spread(&format!("database.{key}"), r, SpreadOf::Duration(DURATION_S)),
+                Some(r) => self.spread(
+                    &format!("database.{key}"),
+                    r,
+                    SpreadOf::Duration(DURATION_S),
+                ),
                 None => Ok(default),
             }
         };

@@ -18,7 +18,8 @@ pub mod tally;
 pub use narration::{Moment, TraceEvent};
 pub use tally::DecisionReason;
 
-use crate::engine::{EventQueue, Purpose, SimTime, stream};
+use crate::engine::{EventQueue, MAX_EVENTS_AT_ONE_TIME, Purpose, SimTime, stream};
+use crate::error::{Error, Result};
 use crate::format;
 use crate::outcome::{Kind, Outcome};
 use crate::release::Release;
@@ -157,8 +158,9 @@ impl<'a> Simulation<'a> {
         self.narration.events()
     }
 
-    /// Runs to the end and returns the outcome.
-    pub fn run(&mut self) -> Outcome {
+    /// Runs to the end and returns the outcome; an internal error when
+    /// simulated time stopped advancing (the queue stalled).
+    pub fn run(&mut self) -> Result<Outcome> {
         self.note(|| "deployment starts".into());
         self.migrate(MigrationTiming::PreDeploy);
         if self.world.database().is_some_and(|db| db.is_migrating()) {
@@ -186,7 +188,13 @@ impl<'a> Simulation<'a> {
             self.log_routing();
         }
         let now = self.now();
-        self.tally.outcome(&mut self.world, now, past_horizon)
+        if self.queue.stalled() {
+            return Err(Error::Internal(format!(
+                "simulated time stopped advancing at {now}: more than {MAX_EVENTS_AT_ONE_TIME} \
+                 events at one instant"
+            )));
+        }
+        Ok(self.tally.outcome(&mut self.world, now, past_horizon))
     }
 
     fn now(&self) -> SimTime {
@@ -576,7 +584,7 @@ pub fn simulate(
     release: &Release,
     seed: u64,
     replication: u64,
-) -> Outcome {
+) -> Result<Outcome> {
     Simulation::new(scenario, strategy, release, seed, replication).run()
 }
 
@@ -635,6 +643,53 @@ mod tests {
         }
     }
 
+    /// Asks for a zero-length timer every time one fires: time stands still.
+    #[derive(Debug)]
+    struct Spinning;
+
+    struct SpinningController;
+
+    impl Strategy for SpinningController {
+        fn on(&mut self, observation: &Observation, _: &View) -> Vec<Action> {
+            match observation {
+                Observation::Start | Observation::Timer(_) => vec![Action::Timer {
+                    after: SimTime::ZERO,
+                    tag: 0,
+                }],
+                _ => vec![],
+            }
+        }
+    }
+
+    impl StrategyConfig for Spinning {
+        fn kind(&self) -> &'static str {
+            "spinning"
+        }
+        fn controller(&self, _: u32) -> Box<dyn Strategy> {
+            Box::new(SpinningController)
+        }
+        fn environment(&self) -> Environment {
+            Environment::default()
+        }
+    }
+
+    #[test]
+    fn a_run_whose_time_stands_still_is_an_internal_error() {
+        let scenario = Scenario::load(None).unwrap();
+        let spec = StrategySpec {
+            name: "spinning".into(),
+            config: Arc::new(Spinning),
+            judge: None,
+            schema_practice: None,
+        };
+        let err = simulate(&scenario, &spec, &Release::healthy(), 1, 0).unwrap_err();
+        assert!(matches!(err, Error::Internal(_)), "{err}");
+        assert!(
+            err.to_string().contains("stopped advancing at 0:00:00.000"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn the_controller_sees_instances_go_and_every_judged_interval() {
         let scenario = Scenario::load(None).unwrap();
@@ -646,7 +701,7 @@ mod tests {
             judge: None,
             schema_practice: None,
         };
-        let outcome = simulate(&scenario, &spec, &Release::healthy(), 1, 0);
+        let outcome = simulate(&scenario, &spec, &Release::healthy(), 1, 0).unwrap();
         assert_eq!(outcome.kind, Kind::Promoted);
         let seen = seen.lock().unwrap();
         let count = |o: &Observation| seen.iter().filter(|s| *s == o).count();
