@@ -61,6 +61,9 @@ pub struct MonthlyRow {
     pub expected_total_monthly_usd: f64,
     /// Mean rollback_time_s over releases that were rolled back; None when none was.
     pub rollback_time_s_mean: Option<f64>,
+    /// Share of rollbacks that could not mitigate because the old version
+    /// could not serve the schema; None without a `[database]` table or rollbacks.
+    pub rollback_failed_share: Option<f64>,
 }
 
 /// Running the service unchanged for a month: every instance, every hour.
@@ -125,6 +128,7 @@ fn row(scenario: &Scenario, results: &Results, i: usize, spec: &StrategySpec) ->
         ),
         expected_total_monthly_usd: monthly_infra_usd + monthly_incident_cost_usd,
         rollback_time_s_mean: results.summary(i, Metric::RollbackTime).map(|s| s.mean),
+        rollback_failed_share: results.summary(i, Metric::RollbackFailed).map(|s| s.mean),
     }
 }
 

@@ -3,7 +3,7 @@
 //! Teams choose a release strategy by trading infrastructure money against
 //! incident money; this puts both in the same unit.
 
-use crate::format::{count, dollars, duration};
+use crate::format::{count, dollars, duration, percent};
 use crate::monthly::MonthlyRow;
 
 /// The strategies ranked by expected total monthly cost, cheapest first.
@@ -158,6 +158,15 @@ fn drivers(winner: &MonthlyRow, other: &MonthlyRow) -> String {
             count(other.monthly_dropped_requests)
         ));
     }
+    if let (Some(w), Some(o)) = (winner.rollback_failed_share, other.rollback_failed_share)
+        && percent(w) != percent(o)
+    {
+        parts.push(format!(
+            "{} of its rollbacks fail against the schema instead of {}",
+            percent(w),
+            percent(o)
+        ));
+    }
     let mut though = String::new();
     if let (Some(w), Some(o)) = (winner.rollback_time_s_mean, other.rollback_time_s_mean) {
         let (w_text, o_text) = (duration(w), duration(o));
@@ -216,6 +225,7 @@ mod tests {
             monthly_incident_cost_p95_usd: incident * 3.0,
             expected_total_monthly_usd: infra + incident,
             rollback_time_s_mean: Some(incident),
+            rollback_failed_share: None,
         }
     }
 

@@ -22,7 +22,12 @@ const Z99: f64 = 2.576;
 /// A flat 1000 rps service of 10 instances with fixed 30 s start-ups,
 /// baseline 0, no monitoring unless `monitoring` says otherwise.
 fn scenario(release: &str, monitoring: &str, database: &str, strategies: &str) -> Scenario {
-    let text = format!(
+    let text = scenario_text(release, monitoring, database, strategies);
+    Scenario::parse(&text, Path::new("database-test.toml")).expect("the test scenario parses")
+}
+
+fn scenario_text(release: &str, monitoring: &str, database: &str, strategies: &str) -> String {
+    format!(
         r#"
 name = "database-test"
 [service]
@@ -46,8 +51,7 @@ progress_deadline_s = 600
 {database}
 {strategies}
 "#
-    );
-    Scenario::parse(&text, Path::new("database-test.toml")).expect("the test scenario parses")
+    )
 }
 
 const HEALTHY: &str = r#"
@@ -255,4 +259,98 @@ fn a_schema_practice_needs_a_database_table() {
     .to_string();
     assert!(err.contains("strategies[0].schema_practice"), "{err}");
     assert!(err.contains("[database]"), "{err}");
+}
+
+/// Expand/contract with the contract run too early: a latent defect
+/// starting after promotion is caught in the watch, the rollback redeploys
+/// the old version, which cannot read the contracted schema: the rollback
+/// fails until the roll-forward completes.
+#[test]
+fn a_contract_before_the_last_possible_rollback_breaks_it() {
+    let latent = r#"
+change_failure_rate = 1.0
+[[release.defects]]
+class = "latent"
+share = 1.0
+error_rate = 0.5
+onset_s = 300
+"#;
+    let monitoring = WATCHED;
+    let text = |contract_after_s: u32| {
+        breaking(&format!(
+            "contract_after_s = {contract_after_s}\nrecovery = \"roll-forward\"\nroll_forward_s = 600"
+        ))
+        .replace("\"breaking\"", "\"expand-contract\"")
+    };
+    let rolling = r#"
+[[strategies]]
+name = "rolling"
+kind = "rolling"
+"#;
+    let watched = |s: &str| {
+        s.replace(
+            "watch_after_promotion_s = 0",
+            "watch_after_promotion_s = 3600",
+        )
+    };
+    let early = Scenario::parse(
+        &watched(&scenario_text(latent, monitoring, &text(60), rolling)),
+        Path::new("early.toml"),
+    )
+    .unwrap();
+    let late = Scenario::parse(
+        &watched(&scenario_text(latent, monitoring, &text(7200), rolling)),
+        Path::new("late.toml"),
+    )
+    .unwrap();
+    let (e, l) = (run_scenario(&early, 50, 3), run_scenario(&late, 50, 3));
+    let rolled_back = |r: &Results| {
+        r.outcomes
+            .iter()
+            .filter(|row| row[0].kind == Kind::RolledBack)
+            .count()
+    };
+    assert_eq!(
+        rolled_back(&e),
+        50,
+        "the latent defect is caught in the watch"
+    );
+    assert!(
+        e.values(0, Metric::RollbackFailed)
+            .iter()
+            .all(|&v| v == 1.0)
+    );
+    assert!(
+        e.values(0, Metric::SchemaFailedRequests)
+            .iter()
+            .all(|&v| v > 0.0)
+    );
+    // Contracting after the watch leaves every rollback safe.
+    assert_eq!(rolled_back(&l), 50);
+    assert!(
+        l.values(0, Metric::RollbackFailed)
+            .iter()
+            .all(|&v| v == 0.0)
+    );
+    assert!(
+        l.values(0, Metric::SchemaFailedRequests)
+            .iter()
+            .all(|&v| v == 0.0)
+    );
+}
+
+/// An on-start migration of 120 s starts when the first new instance is up
+/// (at 30 s under blue-green's instant switch); until it completes, the new
+/// version fails its touched requests: green serves everything from 30 s,
+/// so 0.3 × 1000 × (150 − 30) = 36,000 failures, and blue none (it serves
+/// nothing once the migration is applied).
+#[test]
+fn an_on_start_migration_fails_the_new_version_until_it_completes() {
+    let db = breaking("")
+        .replace("\"pre-deploy\"", "\"on-start\"")
+        .replace("migration_s = 0", "migration_s = 120");
+    let s = scenario(HEALTHY, UNWATCHED, &db, BLUE_GREEN);
+    let r = run_scenario(&s, REPLICATIONS, 1);
+    let failed = summary(&r, "blue-green", Metric::SchemaFailedRequests);
+    assert_mean(&failed, 0.3 * 1000.0 * 120.0, "new-version schema failures");
 }
