@@ -104,6 +104,9 @@ fn main() {
     let mut failures: Vec<(String, String)> = Vec::new();
     let mut rng = cases::Rng::seed_from_u64(o.seed);
     for case in 0..o.cases {
+        if case > 0 && case % 100_000 == 0 {
+            eprintln!("{case} inputs, {:.0} s", started.elapsed().as_secs_f64());
+        }
         let text = cases::input(&mut rng);
         t.inputs += 1;
         let parsed = catch_unwind(|| Scenario::parse(&text, Path::new(FILE)));
@@ -197,13 +200,6 @@ fn main() {
         }
         let _ = worker.join();
         t.slowest_simulation = t.slowest_simulation.max(sim_started.elapsed());
-        if (case + 1) % 100_000 == 0 {
-            eprintln!(
-                "{} inputs, {:.0} s",
-                case + 1,
-                started.elapsed().as_secs_f64()
-            );
-        }
     }
     let took = started.elapsed();
     println!(
