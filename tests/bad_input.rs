@@ -581,6 +581,39 @@ fn an_infinite_or_nan_strategy_number_is_refused() {
 // --- Resources (item 6) ---
 
 #[test]
+fn a_mann_whitney_judge_at_a_short_interval_is_refused() {
+    // Its cost grows with the square of the intervals: 64 s per replication
+    // at a 1 s interval with a day's watch.
+    let (text, _) = replace_line("[monitoring]", "interval_s", "interval_s = 1");
+    let (text, line) = {
+        let line = find_line(&text, "[monitoring]", "judge");
+        let text = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if i + 1 == line {
+                    "judge = { kind = \"mann-whitney\" }"
+                } else {
+                    l
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n";
+        (text, line)
+    };
+    assert_rejected_saying(
+        "mw-1s",
+        &text,
+        "monitoring.judge",
+        line,
+        &["at least 10 s", "square"],
+    );
+    let ten = text.replace("interval_s = 1\n", "interval_s = 10\n");
+    assert!(Scenario::parse(&ten, Path::new("ok.toml")).is_ok());
+}
+
+#[test]
 fn more_instances_than_the_engine_runs_in_reasonable_time_are_refused() {
     // 100,000 was allowed and took 30 s per replication.
     let (text, line) = replace_line("[service]", "instances", "instances = 100000");

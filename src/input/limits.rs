@@ -116,6 +116,12 @@ pub const MAX_REPLICATIONS: u64 = 1_000_000;
 /// starting threads than simulating.
 pub const MAX_THREADS_PER_CORE: usize = 4;
 
+/// The shortest monitoring interval a Mann-Whitney judge may run at: it
+/// ranks every interval again at each one, so its cost grows with the
+/// square of the intervals (see `judges_fit_the_interval` in
+/// src/scenario/validate.rs for the measurements).
+pub const MIN_MANN_WHITNEY_INTERVAL_S: f64 = 10.0;
+
 /// Size of a scenario file. The largest in scenarios/ is under 20 KB; the
 /// whole text is embedded in report.html.
 pub const MAX_SCENARIO_BYTES: u64 = 1024 * 1024;

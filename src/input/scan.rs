@@ -104,12 +104,14 @@ fn classify(line: &str) -> LineKind {
         };
     }
     if let Some(rest) = text.strip_prefix('[') {
-        return match close_of_header(rest) {
-            Some(end) => LineKind::Header {
-                segments: split_key(&rest[..end]),
+        // An unclosed header (`[service`) still names its table.
+        let end = close_of_header(rest).unwrap_or(rest.len());
+        return match rest[..end].trim() {
+            "" => LineKind::Other,
+            key => LineKind::Header {
+                segments: split_key(key),
                 array: false,
             },
-            None => LineKind::Other,
         };
     }
     if text.starts_with('#') {
@@ -117,8 +119,18 @@ fn classify(line: &str) -> LineKind {
     }
     match equals_outside_quotes(text) {
         Some(eq) if !text[..eq].trim().is_empty() => LineKind::Key(split_key(&text[..eq])),
+        // A key written without `= value`.
+        None if is_bare_key(text.trim()) => LineKind::Key(split_key(text.trim())),
         _ => LineKind::Other,
     }
+}
+
+/// Letters, digits, `_`, `-` and dots: what a TOML bare (dotted) key holds.
+fn is_bare_key(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 /// The `]` closing a header, outside quotes.
@@ -253,6 +265,19 @@ mod tests {
         assert_eq!(segments.len(), 10_000);
         assert_eq!(shorten(&segments, 16), "a.a.a.a.… (10000 levels)");
         assert_eq!(first_deeper_than(SRC, 16), None);
+    }
+
+    #[test]
+    fn a_key_without_a_value_and_an_unclosed_header_are_named() {
+        assert_eq!(
+            path_on_line("[service]\ninstances\n", 2).as_deref(),
+            Some("service.instances")
+        );
+        assert_eq!(path_on_line("[service\n", 1).as_deref(), Some("service"));
+        assert_eq!(
+            path_on_line("[service]\n}}}\n", 2).as_deref(),
+            Some("service")
+        );
     }
 
     #[test]
