@@ -244,19 +244,14 @@ fn a_restore_loses_every_write_since_the_migration() {
 
 #[test]
 fn a_schema_practice_needs_a_database_table() {
-    let text = format!(
+    let strategy = format!(
         "{}\nschema_practice = \"expand-contract\"\n",
         BLUE_GREEN.trim_end()
     );
-    let err = Scenario::parse(
-        &format!(
-            "{}\n{text}",
-            "name = \"x\"\n[service]\ninstances = 1\ncapacity_rps_per_instance = 1\n[traffic]\nrate_rps = 1\nusers = 1\n[release]\nchange_failure_rate = 0\nbaseline_error_rate = 0\n[[release.defects]]\nclass = \"latent\"\nshare = 1\nerror_rate = 0.1\nonset_s = 1\n[infra]\nstartup_s = 1\nprice_usd_per_hour = 0\n[monitoring]\nenabled = false\ninterval_s = 60\njudge = { kind = \"consecutive\", max_error_rate = 0.05, consecutive = 1 }\nwatch_after_promotion_s = 0\nprogress_deadline_s = 60"
-        ),
-        Path::new("x.toml"),
-    )
-    .unwrap_err()
-    .to_string();
+    let text = scenario_text(HEALTHY, UNWATCHED, "", &strategy);
+    let err = Scenario::parse(&text, Path::new("x.toml"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("strategies[0].schema_practice"), "{err}");
     assert!(err.contains("[database]"), "{err}");
 }

@@ -9,26 +9,13 @@
 //!
 //! and says in its commit which figures moved and why.
 
+mod common;
+
+use common::cutover_stdout;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const SEED: &str = "7";
 const REPLICATIONS: &str = "100";
-
-fn cutover(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(args)
-        .output()
-        .expect("cannot run cutover");
-    assert!(
-        output.status.success(),
-        "cutover {} failed ({}):\n{}",
-        args.join(" "),
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("stdout is UTF-8")
-}
 
 /// Every output of one scenario, as (file name, bytes).
 fn outputs(scenario: &Path) -> Vec<(String, Vec<u8>)> {
@@ -39,7 +26,7 @@ fn outputs(scenario: &Path) -> Vec<(String, Vec<u8>)> {
         scenario.file_stem().unwrap().to_string_lossy()
     ));
     let out_text = out.to_str().expect("UTF-8 path");
-    let printed = cutover(&[
+    let printed = cutover_stdout(&[
         "compare",
         file,
         "--replications",
@@ -59,7 +46,7 @@ fn outputs(scenario: &Path) -> Vec<(String, Vec<u8>)> {
         files.push((csv.to_string(), bytes));
     }
     std::fs::remove_dir_all(&out).ok();
-    let recommended = cutover(&[
+    let recommended = cutover_stdout(&[
         "recommend",
         file,
         "--replications",
@@ -77,7 +64,7 @@ fn outputs(scenario: &Path) -> Vec<(String, Vec<u8>)> {
         .map(|s| s["name"].as_str().unwrap().to_string())
         .collect();
     for name in names {
-        let trace = cutover(&[
+        let trace = cutover_stdout(&[
             "trace",
             file,
             "--strategy",

@@ -8,6 +8,9 @@
 //! must say: the narration and the CSV tell the same events, and a healthy
 //! rolling update keeps Kubernetes' availability floor and ends fully promoted.
 
+mod common;
+
+use common::cutover_stdout;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -30,22 +33,6 @@ const SNAPSHOTS: [(&str, &[&str]); 2] = [
         ],
     ),
 ];
-
-/// stdout of a successful `cutover` run.
-fn cutover(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(args)
-        .output()
-        .expect("cannot run cutover");
-    assert!(
-        output.status.success(),
-        "cutover {} failed ({}):\n{}",
-        args.join(" "),
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("trace output is UTF-8")
-}
 
 fn snapshot_path(file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -91,7 +78,7 @@ fn canary_traces_match_their_snapshots() {
     let update = std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1");
     let mut differing = Vec::new();
     for (file, args) in SNAPSHOTS {
-        let actual = cutover(args);
+        let actual = cutover_stdout(args);
         let path = snapshot_path(file);
         if update {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -152,8 +139,8 @@ fn the_narration_and_the_csv_tell_the_same_events() {
         "--replication",
         "16",
     ];
-    let narration = cutover(&args);
-    let csv_text = cutover(&[&args[..], &["--csv"]].concat());
+    let narration = cutover_stdout(&args);
+    let csv_text = cutover_stdout(&[&args[..], &["--csv"]].concat());
     let lines: Vec<&str> = narration
         .lines()
         .filter(|l| l.contains("  ready old "))
@@ -211,7 +198,7 @@ fn an_unknown_strategy_is_a_usage_error() {
 
 #[test]
 fn a_healthy_rolling_update_keeps_the_availability_floor_and_ends_promoted() {
-    let text = cutover(&["trace", "--strategy", "rolling", "--healthy", "--csv"]);
+    let text = cutover_stdout(&["trace", "--strategy", "rolling", "--healthy", "--csv"]);
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     assert_eq!(
         reader.headers().unwrap(),

@@ -101,10 +101,6 @@ impl Tally {
         self.mitigated_at.is_some()
     }
 
-    pub fn failed_requests(&self) -> u64 {
-        self.failed_requests
-    }
-
     /// Records one span of traffic.
     pub fn record(&mut self, span: &Span) {
         self.offered_requests += span.offered_requests;

@@ -174,10 +174,6 @@ impl Database {
         }
     }
 
-    pub fn practice(&self) -> Practice {
-        self.model.practice
-    }
-
     pub fn timing(&self) -> MigrationTiming {
         self.model.migration_timing
     }

@@ -89,10 +89,6 @@ impl Monitor {
         }
     }
 
-    pub fn is_judging(&self) -> bool {
-        self.judge.is_some()
-    }
-
     /// Schedules the first interval's end, when there is a judge.
     pub fn start(&self, q: &mut impl Schedule<MonitorEvent>) {
         if self.judge.is_some() {

@@ -44,6 +44,12 @@ fn world(p: WorldParams) -> World {
     )
 }
 
+/// Moves the queue's clock to `at` (its earlier events are dropped unhandled).
+fn advance_to(q: &mut EventQueue<WorldEvent>, at: SimTime) {
+    q.schedule(at, WorldEvent::Recheck);
+    while q.pop().is_some_and(|(t, _)| t < at) {}
+}
+
 fn drain(q: &mut EventQueue<WorldEvent>) -> Vec<(SimTime, WorldEvent)> {
     std::iter::from_fn(|| q.pop()).collect()
 }
@@ -169,8 +175,7 @@ fn a_span_offers_the_integrated_rate_and_counts_defect_failures() {
     let mut q: EventQueue<WorldEvent> = EventQueue::new();
     w.scale(Version::New, 2, &mut q);
     // Nothing new is ready: every request to the new version is dropped.
-    q.schedule(SimTime::from_secs(10), WorldEvent::Recheck);
-    while q.pop().is_some_and(|(t, _)| t < SimTime::from_secs(10)) {}
+    advance_to(&mut q, SimTime::from_secs(10));
     let span = w.account(true, &mut q).expect("observed");
     assert_eq!(span.offered_requests, 500.0 * 10.0);
     assert_eq!(span.share_new, 1.0);
@@ -198,8 +203,7 @@ fn a_crash_on_start_defect_fails_every_request_routed_to_it() {
     let mut w = world(p);
     let mut q: EventQueue<WorldEvent> = EventQueue::new();
     w.scale(Version::New, 1, &mut q);
-    q.schedule(SimTime::from_secs(10), WorldEvent::Recheck);
-    while q.pop().is_some_and(|(t, _)| t < SimTime::from_secs(10)) {}
+    advance_to(&mut q, SimTime::from_secs(10));
     let span = w.account(true, &mut q).expect("observed");
     assert_eq!(span.defect_failures, Some(span.new.dropped));
     assert!(span.new.dropped > 0);

@@ -51,3 +51,19 @@ pub fn compare_cli(out: &Path, extra: &[&str]) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// stdout of a successful `cutover ARGS` run; panics with stderr otherwise.
+pub fn cutover_stdout(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(args)
+        .output()
+        .expect("cannot run cutover");
+    assert!(
+        output.status.success(),
+        "cutover {} failed ({}):\n{}",
+        args.join(" "),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("stdout is UTF-8")
+}
