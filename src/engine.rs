@@ -230,6 +230,12 @@ pub enum Purpose {
     Schema = 6,
     /// The database's own draws (writes a recovery would lose).
     Database = 7,
+    /// Synthetic load an analysis drives against the preview environment.
+    Preview = 8,
+    /// People answering a pause, an approval or a reported deadline.
+    Approval = 9,
+    /// People noticing a defect no judge caught.
+    Noticed = 10,
 }
 
 /// A ChaCha8 generator keyed by (seed, replication, purpose). ChaCha8 is

@@ -40,6 +40,16 @@ impl Release {
         }
     }
 
+    /// Extra failure probability of synthetic load against the idle new
+    /// environment: what smoke tests could find shows there too, unless
+    /// the environment drifted; a traffic-only or latent defect does not.
+    pub fn synthetic_load_error_rate(&self) -> f64 {
+        match &self.defect {
+            Some(d) if d.kind == DefectKind::SmokeDetectable && !self.drift => d.error_rate,
+            _ => 0.0,
+        }
+    }
+
     /// Whether smoke tests of this coverage find the defect before users do.
     pub fn smoke_tests_find_defect(&self, coverage: f64) -> bool {
         matches!(&self.defect, Some(d) if d.kind == DefectKind::SmokeDetectable)

@@ -180,6 +180,14 @@ pub struct Monitoring {
     pub query_failure_rate: f64,
     pub watch_after_promotion: SimTime,
     pub progress_deadline: SimTime,
+    /// Length of the window a measurement queries (`rate(...[window])`).
+    pub query_window: SimTime,
+    /// How far behind real time the newest queryable data is (scrape
+    /// interval and rule evaluation).
+    pub metrics_lag: SimTime,
+    /// Time from a defect's first failed request to people noticing it
+    /// without the judge.
+    pub unwatched_detection_s: Spread,
 }
 
 impl Scenario {

@@ -120,6 +120,9 @@ pub struct RawMonitoring {
     pub query_failure_rate: Option<f64>,
     pub watch_after_promotion_s: f64,
     pub progress_deadline_s: f64,
+    pub query_window_s: Option<f64>,
+    pub metrics_lag_s: Option<f64>,
+    pub unwatched_detection_s: Option<RawSpread>,
 }
 
 /// One strategy: its name, its kind, and the kind's own keys, which the

@@ -172,14 +172,15 @@ impl Validator {
         };
         let cost = self.cost(raw.cost)?;
         let m = raw.monitoring;
+        let interval = self.positive_duration_s(
+            "monitoring.interval_s",
+            m.interval_s,
+            "the monitor measures again one interval later, so a zero interval \
+             would keep simulated time at the same moment forever",
+        )?;
         let monitoring = Monitoring {
             enabled: m.enabled,
-            interval: self.positive_duration_s(
-                "monitoring.interval_s",
-                m.interval_s,
-                "the monitor measures again one interval later, so a zero interval \
-                 would keep simulated time at the same moment forever",
-            )?,
+            interval,
             judge: self.judge("monitoring.judge", m.judge)?,
             rollback: match m.rollback.as_deref() {
                 None | Some("automatic") => RollbackBy::Automatic,
@@ -216,6 +217,33 @@ impl Validator {
                 m.progress_deadline_s,
                 "a zero deadline would fail every new instance before it could start",
             )?,
+            query_window: match m.query_window_s {
+                Some(w) => self.positive_duration_s(
+                    "monitoring.query_window_s",
+                    w,
+                    "a measurement over an empty window has no requests to judge",
+                )?,
+                None => interval,
+            },
+            // Prometheus scrapes every 15–60 s (default 1 m): the newest
+            // sample a query sees is up to a scrape interval old, 30 s
+            // with a common 30 s scrape.
+            metrics_lag: self
+                .duration_s("monitoring.metrics_lag_s", m.metrics_lag_s.unwrap_or(30.0))?,
+            unwatched_detection_s: match m.unwatched_detection_s {
+                Some(r) => self.spread(
+                    "monitoring.unwatched_detection_s",
+                    r,
+                    SpreadOf::Duration(limits::DURATION_S),
+                )?,
+                // Without a judge, a defect is noticed through users'
+                // reports and dashboards: an hour typically, most within a
+                // working day (R).
+                None => Spread {
+                    median: 3600.0,
+                    p95: 28_800.0,
+                },
+            },
         };
         let database = raw.database.map(|d| self.database(d)).transpose()?;
         if raw.strategies.is_empty() {
@@ -242,6 +270,17 @@ impl Validator {
                 ));
             }
             let spec = self.strategy(s, &path, service.instances)?;
+            if let Some(key) = spec.config.blocking_analysis() {
+                let judge = spec.judge.unwrap_or(monitoring.judge);
+                if monitoring.enabled && !judge.completes() {
+                    return Err(self.error(
+                        &format!("{path}.{key}"),
+                        "the release waits for this analysis to complete, but its judge never \
+                         ends by itself: give the strategy a judge with a `count` (kind = \"argo\") \
+                         or a fixed-horizon comparison, or set a scale-down delay",
+                    ));
+                }
+            }
             if spec.schema_practice.is_some() && database.is_none() {
                 return Err(self.error(
                     &format!("{path}.schema_practice"),

@@ -31,6 +31,7 @@ use crate::world::database::{Database, DatabaseChange, MigrationTiming};
 use crate::world::fleet::FleetEvent;
 use crate::world::judge::Verdict;
 use crate::world::monitor::{Decision, Monitor, MonitorEvent, MonitorParams};
+use crate::world::people::{People, PeopleEvent, PeopleParams};
 use crate::world::{Happened, World, WorldEvent, WorldParams};
 use narration::{Narration, Stamp, route_text, version_name};
 use tally::{Tally, TallyEvent, TallyParams};
@@ -47,6 +48,7 @@ enum Event {
     Monitor(MonitorEvent),
     Strategy(StrategyEvent),
     Tally(TallyEvent),
+    People(PeopleEvent),
     /// End of observation; ignored unless its generation is current.
     End(u32),
 }
@@ -55,7 +57,11 @@ enum Event {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StrategyEvent {
     Timer(u32),
-    SmokeTestsDone { found_defect: bool },
+    SmokeTestsDone {
+        found_defect: bool,
+    },
+    /// Monitoring is off: an analysis the strategy waits for has nothing to run.
+    NoAnalysis,
 }
 
 impl From<WorldEvent> for Event {
@@ -73,6 +79,11 @@ impl From<StrategyEvent> for Event {
         Event::Strategy(e)
     }
 }
+impl From<PeopleEvent> for Event {
+    fn from(e: PeopleEvent) -> Event {
+        Event::People(e)
+    }
+}
 impl From<TallyEvent> for Event {
     fn from(e: TallyEvent) -> Event {
         Event::Tally(e)
@@ -86,13 +97,19 @@ pub struct Simulation<'a> {
     queue: EventQueue<Event>,
     world: World,
     monitor: Monitor,
+    people: People,
     tally: Tally,
+    /// The release aborts when it exceeds the progress deadline (Argo);
+    /// otherwise a person acts on the report.
+    progress_deadline_abort: bool,
     narration: Narration,
     /// The release is still observed: traffic is drawn and the monitor judges.
     observing: bool,
     /// The strategy has been told the deployment starts (a pre-deploy
     /// migration holds it back until it is applied).
     started: bool,
+    /// A progress deadline was reported to people (a Deployment reports once).
+    deadline_reported: bool,
     end_generation: u32,
 }
 
@@ -108,11 +125,20 @@ impl<'a> Simulation<'a> {
         let env = strategy.config.environment();
         let m = &scenario.monitoring;
         let monitor = MonitorParams {
-            judge: m.enabled.then(|| strategy.judge.unwrap_or(m.judge)),
+            analysis: m.enabled.then(|| strategy.judge.unwrap_or(m.judge)),
+            watch: m.enabled.then_some(m.judge),
             interval: m.interval,
+            query_window: m.query_window,
+            metrics_lag: m.metrics_lag,
             query_failure_rate: m.query_failure_rate,
             rollback: m.rollback,
             human_response_s: m.human_response_s,
+            synthetic_error_rate: scenario.release.baseline_error_rate
+                + release.synthetic_load_error_rate(),
+        };
+        let people = PeopleParams {
+            human_response_s: m.human_response_s,
+            unwatched_detection_s: m.unwatched_detection_s,
         };
         let tally = TallyParams {
             replicas,
@@ -137,13 +163,23 @@ impl<'a> Simulation<'a> {
             ),
             monitor: Monitor::new(
                 monitor,
-                stream(seed, replication, Purpose::Monitor),
-                stream(seed, replication, Purpose::Human),
+                [
+                    stream(seed, replication, Purpose::Monitor),
+                    stream(seed, replication, Purpose::Human),
+                    stream(seed, replication, Purpose::Preview),
+                ],
             ),
+            people: People::new(
+                people,
+                stream(seed, replication, Purpose::Approval),
+                stream(seed, replication, Purpose::Noticed),
+            ),
+            progress_deadline_abort: env.progress_deadline_abort,
             tally: Tally::new(tally),
             narration: Narration::default(),
             observing: true,
             started: false,
+            deadline_reported: false,
             end_generation: 0,
         }
     }
@@ -170,7 +206,6 @@ impl<'a> Simulation<'a> {
         }
         // The routing at t = 0 starts the log that cost states are split by.
         self.log_routing();
-        self.monitor.start(&mut self.queue);
         let mut past_horizon = false;
         while let Some((now, event)) = self.queue.pop() {
             if now > HORIZON_CAP {
@@ -178,7 +213,10 @@ impl<'a> Simulation<'a> {
                 break;
             }
             if let Some(span) = self.world.account(self.observing, &mut self.queue) {
-                self.monitor.add_span(&span.old, &span.new);
+                self.monitor.add_span(now, &span.old, &span.new);
+                if span.new.defect_errors > 0 {
+                    self.people.defect_hurt(now, &mut self.queue);
+                }
                 self.tally.record(&span);
             }
             self.handle(event);
@@ -268,7 +306,8 @@ impl<'a> Simulation<'a> {
                 let happened = self.world.handle(e, &mut self.queue);
                 self.world_happened(happened);
             }
-            Event::Monitor(MonitorEvent::Tick) => self.monitor_tick(),
+            Event::Monitor(MonitorEvent::Tick(generation)) => self.monitor_tick(generation),
+            Event::Monitor(MonitorEvent::Mark) => {}
             Event::Monitor(MonitorEvent::HumanDecision) => {
                 if !self.tally.decided() {
                     self.note(|| "on-call engineer decides to roll back".into());
@@ -276,6 +315,9 @@ impl<'a> Simulation<'a> {
                 }
             }
             Event::Strategy(StrategyEvent::Timer(tag)) => self.observe(Observation::Timer(tag)),
+            Event::Strategy(StrategyEvent::NoAnalysis) => {
+                self.observe(Observation::AnalysisSucceeded)
+            }
             Event::Strategy(StrategyEvent::SmokeTestsDone { found_defect: true }) => {
                 self.mark(
                     || "smoke tests fail against the idle new environment".into(),
@@ -293,10 +335,43 @@ impl<'a> Simulation<'a> {
                 let share = self.share_new();
                 self.tally.handle(e, share);
             }
+            Event::People(PeopleEvent::Answered(tag)) => {
+                self.note(|| "a person approves: the release goes on".into());
+                self.observe(Observation::Timer(tag));
+            }
+            Event::People(PeopleEvent::ActsOnDeadline) => {
+                if !self.tally.decided() {
+                    self.note(|| {
+                        "an engineer acts on the stalled deployment and rolls back".into()
+                    });
+                    self.decide_rollback(DecisionReason::ProgressDeadline);
+                }
+            }
+            Event::People(PeopleEvent::Noticed) => {
+                if !self.tally.decided() && self.observing {
+                    self.mark(
+                        || {
+                            "people notice the defect without the judge (reports, dashboards)"
+                                .into()
+                        },
+                        Moment::Detected,
+                    );
+                    self.decide_rollback(DecisionReason::Noticed);
+                }
+            }
             Event::End(generation) => {
                 if generation == self.end_generation && self.observing {
-                    self.observing = false;
-                    self.note(|| "observation ends".into());
+                    if !self.tally.decided() && self.people.will_notice(self.now()) {
+                        self.monitor.stop();
+                        self.note(|| {
+                            "the watch ends, but the defect goes on failing requests until people notice"
+                                .into()
+                        });
+                    } else {
+                        self.observing = false;
+                        self.monitor.stop();
+                        self.note(|| "observation ends".into());
+                    }
                 }
             }
         }
@@ -334,16 +409,34 @@ impl<'a> Simulation<'a> {
                 }
                 self.observe(Observation::Gone(version));
             }
-            Happened::ProgressDeadlineExceeded if !self.tally.decided() => {
-                self.note(|| "progress deadline exceeded: new instances never became ready".into());
+            Happened::ProgressDeadlineExceeded if self.tally.decided() => {}
+            Happened::ProgressDeadlineExceeded if self.progress_deadline_abort => {
+                self.note(|| "progress deadline exceeded: the rollout aborts".into());
                 self.decide_rollback(DecisionReason::ProgressDeadline);
+            }
+            Happened::ProgressDeadlineExceeded if !self.deadline_reported => {
+                // Kubernetes only sets the Progressing condition to False
+                // (ProgressDeadlineExceeded); the rollout stays where it is.
+                self.deadline_reported = true;
+                self.note(|| {
+                    "progress deadline exceeded: reported (ProgressDeadlineExceeded), nothing rolls back until a person acts"
+                        .into()
+                });
+                self.people.report_deadline(&mut self.queue);
             }
             Happened::ProgressDeadlineExceeded => {}
             Happened::RouteSettled => {
                 self.note(|| "route settled".into());
                 self.observe(Observation::RouteSettled);
             }
-            Happened::DefectOnset => self.note(|| "latent defect starts failing requests".into()),
+            Happened::DefectOnset => {
+                self.note(|| "latent defect starts failing requests".into());
+                // A defect that starts after the watch still hurts users
+                // until people notice it.
+                if !self.observing && !self.tally.decided() && self.share_new() > 0.0 {
+                    self.observing = true;
+                }
+            }
             Happened::Database(change) => {
                 let applied = matches!(change, DatabaseChange::MigrationApplied { .. });
                 let recovered = matches!(change, DatabaseChange::Recovered(_));
@@ -382,6 +475,29 @@ impl<'a> Simulation<'a> {
             Action::Timer { after, tag } => self
                 .queue
                 .schedule_in(after, Event::Strategy(StrategyEvent::Timer(tag))),
+            Action::StartAnalysis(run) => {
+                if !self.monitor.start_analysis(run, now, &mut self.queue) {
+                    self.queue
+                        .schedule_in(SimTime::ZERO, Event::Strategy(StrategyEvent::NoAnalysis));
+                } else {
+                    self.note(|| match run.synthetic_rps {
+                        Some(rps) => format!(
+                            "analysis starts against the preview ({rps:.0} rps of synthetic load)"
+                        ),
+                        None => "analysis starts".into(),
+                    });
+                }
+            }
+            Action::StopAnalysis => {
+                if self.monitor.is_running() {
+                    self.monitor.stop();
+                    self.note(|| "analysis cancelled".into());
+                }
+            }
+            Action::AwaitPerson { tag } => {
+                self.note(|| "paused: waiting for a person".into());
+                self.people.ask(tag, &mut self.queue);
+            }
             Action::SmokeTests { duration, coverage } => {
                 self.note(|| "smoke tests start against the idle new environment".into());
                 let found_defect = self.release.smoke_tests_find_defect(coverage);
@@ -395,6 +511,13 @@ impl<'a> Simulation<'a> {
                 self.note(|| "promotion complete".into());
                 self.world
                     .promoted(self.watch_after_promotion, &mut self.queue);
+                if self.watch_after_promotion > SimTime::ZERO
+                    && self.monitor.start_watch(now, &mut self.queue)
+                {
+                    self.note(|| "the alert watches the promoted release".into());
+                } else {
+                    self.monitor.stop();
+                }
                 self.end_generation += 1;
                 let end = now + self.watch_after_promotion;
                 self.queue.schedule(end, Event::End(self.end_generation));
@@ -418,6 +541,7 @@ impl<'a> Simulation<'a> {
 
     fn decide_rollback(&mut self, reason: DecisionReason) {
         self.tally.decide(self.now(), reason);
+        self.monitor.stop();
         self.end_generation += 1;
         self.observing = true;
         self.mark(|| "rollback decided".into(), Moment::RollbackDecided);
@@ -434,9 +558,9 @@ impl<'a> Simulation<'a> {
         self.observe(Observation::RollbackDecided);
     }
 
-    fn monitor_tick(&mut self) {
-        let decided = self.tally.decided();
-        let Some(report) = self.monitor.tick(self.observing, decided, &mut self.queue) else {
+    fn monitor_tick(&mut self, generation: u32) {
+        let (decided, now) = (self.tally.decided(), self.now());
+        let Some(report) = self.monitor.tick(generation, now, decided, &mut self.queue) else {
             return;
         };
         if report.query_failed {
@@ -468,7 +592,11 @@ impl<'a> Simulation<'a> {
             Some(Decision::Paged) => self.note(|| "alert pages the on-call engineer".into()),
             None => {}
         }
-        self.monitor.next_interval(&mut self.queue);
+        if report.completed {
+            self.note(|| "analysis successful".into());
+            self.observe(Observation::AnalysisSucceeded);
+        }
+        self.monitor.next_interval(generation, now, &mut self.queue);
     }
 
     /// After a rollback decision, the first moment the new version is out
@@ -611,6 +739,7 @@ mod tests {
             self.seen.lock().unwrap().push(observation.clone());
             match observation {
                 Observation::Start => vec![
+                    Action::StartAnalysis(crate::strategies::AnalysisRun::ON_USERS),
                     Action::Scale {
                         version: Version::Old,
                         replicas: 0,
@@ -709,14 +838,22 @@ mod tests {
         assert_eq!(count(&Observation::Start), 1);
         assert_eq!(count(&Observation::Gone(Version::Old)), replicas);
         assert_eq!(count(&Observation::Ready(Version::New)), replicas);
-        // One verdict per interval that ends before observation does, at
-        // promotion plus the watch.
+        // One verdict per interval of the analysis that ends before
+        // promotion; then the watch restarts at promotion and measures every
+        // interval until observation ends, at promotion plus the watch (the
+        // measurement at that very moment comes after the end).
         let promoted = SimTime::from_secs_f64(outcome.get(Metric::DeployDuration).unwrap());
-        let observed = promoted + scenario.monitoring.watch_after_promotion;
+        let interval = scenario.monitoring.interval.0;
         let verdicts = seen
             .iter()
             .filter(|o| matches!(o, Observation::Verdict(_)))
             .count() as u64;
-        assert_eq!(verdicts, observed.0 / scenario.monitoring.interval.0);
+        assert_ne!(
+            promoted.0 % interval,
+            0,
+            "promotion falls between measurements"
+        );
+        let watch = scenario.monitoring.watch_after_promotion.0 / interval;
+        assert_eq!(verdicts, promoted.0 / interval + watch - 1);
     }
 }

@@ -24,6 +24,8 @@ pub enum DecisionReason {
     Monitor,
     ProgressDeadline,
     SmokeTests,
+    /// People noticed the defect without the judge (reports, dashboards).
+    Noticed,
 }
 
 /// What the outcome needs besides what was recorded.
@@ -213,12 +215,13 @@ impl Tally {
         );
         o.set(Metric::SessionsLost, Some(world.sessions().lost.round()));
         let rolled_back = self.decision.is_some();
+        let by_tooling = matches!(self.decision, Some((_, r)) if r != DecisionReason::Noticed);
         let flag = |b: bool| Some(if b { 1.0 } else { 0.0 });
         if defective {
-            o.set(Metric::Detected, flag(rolled_back));
+            o.set(Metric::Detected, flag(by_tooling));
             o.set(
                 Metric::MissedDefect,
-                flag(kind == Kind::Promoted && !rolled_back),
+                flag(kind != Kind::Stuck && !by_tooling),
             );
             o.set(
                 Metric::CaughtBeforeUsers,

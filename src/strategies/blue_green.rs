@@ -1,8 +1,14 @@
-//! Blue-green: a full green environment is provisioned beside blue; once every
-//! green instance is ready (and smoke tests pass), traffic switches. Blue is
-//! kept for scale_down_delay_s (Argo Rollouts scaleDownDelaySeconds, default
-//! 30 s): a rollback inside that window is a switch back; after it, a
-//! redeploy of blue.
+//! Blue-green in the manner of Argo Rollouts (docs/features/bluegreen.md): a
+//! full green environment is provisioned beside blue (the preview); once
+//! every green instance is ready, smoke tests and the pre-promotion analysis
+//! run against it, the release pauses for approval if promotion is not
+//! automatic, and traffic switches. The post-promotion analysis then runs on
+//! users' traffic while blue is kept: a failure switches back to blue.
+//! Blue is scaled down after `scale_down_delay_s` (Argo's
+//! scaleDownDelaySeconds, default 30 s); with a post-promotion analysis and
+//! no delay set, only once the analysis has completed (at least 30 s), and
+//! with a delay set, Argo cancels the analysis at the delay. A rollback
+//! after blue is gone is a redeploy of blue.
 //!
 //! The switch is only as good as the routing layer (`switch`): a load balancer
 //! moves new requests after its change propagates and lets open connections
@@ -15,26 +21,116 @@
 use super::routing_keys::{self, SwitchKeys, TrafficStep};
 use super::smoke::{self, SmokeTests};
 use super::timer::Timer;
-use super::{Action, Environment, Observation, Route, Strategy, StrategyConfig, Version, View};
+use super::{
+    Action, AnalysisRun, Environment, Observation, Route, Strategy, StrategyConfig, Version, View,
+};
 use crate::engine::SimTime;
 use crate::error::Result;
 use crate::input::KeyReader;
 use std::sync::Arc;
 
+/// argo-rollouts utils/defaults: DefaultScaleDownDelaySeconds = 30, also
+/// the least time blue is kept while a post-promotion analysis runs.
+const ARGO_SCALE_DOWN_DELAY: SimTime = SimTime(30_000);
+
+/// When the switch happens once green is ready and analysed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Promotion {
+    /// At once (Argo autoPromotionEnabled, the default).
+    Automatic,
+    /// After a person approves (autoPromotionEnabled: false).
+    Approved,
+    /// After a pause of this long (autoPromotionSeconds).
+    After(SimTime),
+}
+
 #[derive(Debug, Clone)]
 pub struct BlueGreenConfig {
-    pub scale_down_delay: SimTime,
+    /// scaleDownDelaySeconds; None when not set (see the module comment).
+    pub scale_down_delay: Option<SimTime>,
     /// Smoke tests against idle green before the switch.
     pub smoke: SmokeTests,
+    /// prePromotionAnalysis against the preview, on this synthetic load (rps).
+    pub pre_promotion_rps: Option<f64>,
+    pub promotion: Promotion,
+    /// postPromotionAnalysis on users' traffic after the switch.
+    pub post_promotion_analysis: bool,
     pub switch: SwitchKeys,
     /// The shift to green: one step to 100%, or weighted steps through a mesh.
     pub steps: Vec<TrafficStep>,
+    /// progressDeadlineAbort.
+    pub progress_deadline_abort: bool,
 }
 
+/// The keys a blue-green strategy reads.
+const KEYS: &[&str] = &[
+    "scale_down_delay_s",
+    smoke::KEYS[0],
+    smoke::KEYS[1],
+    "pre_promotion_analysis",
+    "preview_rps",
+    "auto_promotion_enabled",
+    "auto_promotion_s",
+    "post_promotion_analysis",
+    "progress_deadline_abort",
+    "switch",
+    "propagation_s",
+    "deregistration_delay_s",
+    "dns",
+    "dns_teardown_below",
+    "dns_max_wait_s",
+    "steps",
+];
+
 pub fn parse(keys: &mut KeyReader, _replicas: u32) -> Result<Arc<dyn StrategyConfig>> {
-    // argo-rollouts utils/defaults: DefaultScaleDownDelaySeconds = 30.
-    let scale_down_delay = keys.duration_s("scale_down_delay_s", 30.0)?;
+    let scale_down_delay = match keys.f64("scale_down_delay_s")? {
+        Some(s) => Some(
+            keys.validator()
+                .duration_s(&keys.path("scale_down_delay_s"), s)?,
+        ),
+        None => None,
+    };
     let smoke = SmokeTests::parse(keys)?;
+    let pre = keys.bool("pre_promotion_analysis")?.unwrap_or(false);
+    let preview_rps = keys.f64("preview_rps")?;
+    let pre_promotion_rps = match (pre, preview_rps) {
+        (true, Some(rps)) => Some(keys.validator().positive(
+            &keys.path("preview_rps"),
+            rps,
+            crate::input::limits::RATE_RPS,
+        )?),
+        (true, None) => {
+            return Err(keys.error(
+                "preview_rps",
+                "missing: the pre-promotion analysis measures the preview service, which takes \
+                 no user traffic; give the synthetic load it drives (requests per second)",
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(keys.error(
+                "preview_rps",
+                "only applies with `pre_promotion_analysis = true`",
+            ));
+        }
+        (false, None) => None,
+    };
+    let auto = keys.bool("auto_promotion_enabled")?.unwrap_or(true);
+    let promotion = match (auto, keys.f64("auto_promotion_s")?) {
+        (true, None) => Promotion::Automatic,
+        (false, None) => Promotion::Approved,
+        (true, Some(s)) => Promotion::After(
+            keys.validator()
+                .duration_s(&keys.path("auto_promotion_s"), s)?,
+        ),
+        (false, Some(_)) => {
+            return Err(keys.error(
+                "auto_promotion_s",
+                "promotes after a pause only when `auto_promotion_enabled` is true",
+            ));
+        }
+    };
+    let post_promotion_analysis = keys.bool("post_promotion_analysis")?.unwrap_or(false);
+    let progress_deadline_abort = keys.bool("progress_deadline_abort")?.unwrap_or(false);
     let switch_name = keys
         .string("switch")?
         .unwrap_or_else(|| "load-balancer".into());
@@ -51,26 +147,16 @@ pub fn parse(keys: &mut KeyReader, _replicas: u32) -> Result<Arc<dyn StrategyCon
                 pause: SimTime::ZERO,
             }],
         };
-    keys.finish(
-        "blue-green",
-        &[
-            "scale_down_delay_s",
-            smoke::KEYS[0],
-            smoke::KEYS[1],
-            "switch",
-            "propagation_s",
-            "deregistration_delay_s",
-            "dns",
-            "dns_teardown_below",
-            "dns_max_wait_s",
-            "steps",
-        ],
-    )?;
+    keys.finish("blue-green", KEYS)?;
     Ok(Arc::new(BlueGreenConfig {
         scale_down_delay,
         smoke,
+        pre_promotion_rps,
+        promotion,
+        post_promotion_analysis,
         switch,
         steps,
+        progress_deadline_abort,
     }))
 }
 
@@ -85,6 +171,8 @@ impl StrategyConfig for BlueGreenConfig {
             phase: Phase::Provisioning,
             step: 0,
             timer: Timer::default(),
+            analysing: false,
+            kept_long_enough: false,
         })
     }
     fn environment(&self) -> Environment {
@@ -93,7 +181,17 @@ impl StrategyConfig for BlueGreenConfig {
             routing: self.switch.clone(),
             duplicate_environment: true,
             extra_capacity: "duplicate capacity",
+            progress_deadline_abort: self.progress_deadline_abort,
             ..Environment::default()
+        }
+    }
+    fn blocking_analysis(&self) -> Option<&'static str> {
+        if self.pre_promotion_rps.is_some() {
+            Some("pre_promotion_analysis")
+        } else if self.post_promotion_analysis && self.scale_down_delay.is_none() {
+            Some("post_promotion_analysis")
+        } else {
+            None
         }
     }
 }
@@ -104,11 +202,15 @@ enum Phase {
     Provisioning,
     /// Smoke tests run against idle green.
     SmokeTesting,
+    /// The pre-promotion analysis runs against idle green.
+    PreAnalysis,
+    /// Waiting for approval or for the auto-promotion pause.
+    AwaitingPromotion,
     /// Traffic is moving to green (step `step`).
     Switching,
     /// Pausing at a weighted step while the analysis runs.
     Pausing,
-    /// Green serves; blue waits out the scale-down delay.
+    /// Green serves; blue is kept (scale-down delay, post-promotion analysis).
     BlueKept,
     /// Blue is gone; the release is done.
     Promoted,
@@ -128,6 +230,10 @@ pub struct BlueGreen {
     step: usize,
     /// The pause or scale-down delay running; a rollback cancels it.
     timer: Timer,
+    /// The post-promotion analysis has not completed yet.
+    analysing: bool,
+    /// Blue has been kept for the scale-down delay (or Argo's 30 s minimum).
+    kept_long_enough: bool,
 }
 
 impl BlueGreen {
@@ -142,9 +248,85 @@ impl BlueGreen {
         vec![Action::Route(route)]
     }
 
+    /// Green is ready: smoke tests, then the pre-promotion analysis, then promotion.
+    fn green_ready(&mut self) -> Vec<Action> {
+        if self.config.smoke.enabled() {
+            self.phase = Phase::SmokeTesting;
+            vec![self.config.smoke.action()]
+        } else {
+            self.smoke_tested()
+        }
+    }
+
+    fn smoke_tested(&mut self) -> Vec<Action> {
+        match self.config.pre_promotion_rps {
+            Some(rps) => {
+                self.phase = Phase::PreAnalysis;
+                vec![Action::StartAnalysis(AnalysisRun {
+                    initial_delay: SimTime::ZERO,
+                    synthetic_rps: Some(rps),
+                })]
+            }
+            None => self.analysed(),
+        }
+    }
+
+    fn analysed(&mut self) -> Vec<Action> {
+        match self.config.promotion {
+            Promotion::Automatic => self.start_switch(),
+            Promotion::Approved => {
+                self.phase = Phase::AwaitingPromotion;
+                vec![self.timer.person()]
+            }
+            Promotion::After(pause) => {
+                self.phase = Phase::AwaitingPromotion;
+                vec![self.timer.start(pause)]
+            }
+        }
+    }
+
     fn start_switch(&mut self) -> Vec<Action> {
         self.step = 0;
         self.shift()
+    }
+
+    /// Every request is on green: the post-promotion analysis starts and blue waits.
+    fn switched(&mut self) -> Vec<Action> {
+        self.phase = Phase::BlueKept;
+        let mut actions = Vec::new();
+        if self.config.post_promotion_analysis {
+            self.analysing = true;
+            actions.push(Action::StartAnalysis(AnalysisRun::ON_USERS));
+        }
+        let delay = self
+            .config
+            .scale_down_delay
+            .unwrap_or(ARGO_SCALE_DOWN_DELAY);
+        actions.push(self.timer.start(delay));
+        actions
+    }
+
+    /// Scales blue down once the delay is over and, without a delay set, the
+    /// post-promotion analysis has completed.
+    fn maybe_scale_down(&mut self) -> Vec<Action> {
+        let cancels = self.config.scale_down_delay.is_some();
+        if !self.kept_long_enough || (self.analysing && !cancels) {
+            return vec![];
+        }
+        self.phase = Phase::Promoted;
+        let mut actions = Vec::new();
+        if self.analysing {
+            self.analysing = false;
+            actions.push(Action::StopAnalysis);
+        }
+        actions.extend([
+            Action::Scale {
+                version: Version::Old,
+                replicas: 0,
+            },
+            Action::Promoted,
+        ]);
+        actions
     }
 }
 
@@ -158,40 +340,36 @@ impl Strategy for BlueGreen {
                 replicas: self.replicas,
             }],
             (P::Provisioning, O::Ready(Version::New)) if view.new.ready >= self.replicas => {
-                if self.config.smoke.enabled() {
-                    self.phase = P::SmokeTesting;
-                    vec![self.config.smoke.action()]
-                } else {
-                    self.start_switch()
-                }
+                self.green_ready()
             }
-            (P::SmokeTesting, O::SmokeTestsPassed) => self.start_switch(),
+            (P::SmokeTesting, O::SmokeTestsPassed) => self.smoke_tested(),
+            (P::PreAnalysis, O::AnalysisSucceeded) => self.analysed(),
+            (P::AwaitingPromotion, O::Timer(tag)) if self.timer.fired(*tag) => self.start_switch(),
             (P::Switching, O::RouteSettled) if self.step + 1 < self.config.steps.len() => {
                 self.phase = P::Pausing;
                 let pause = self.config.steps[self.step].pause;
                 vec![self.timer.start(pause)]
             }
-            (P::Switching, O::RouteSettled) => {
-                self.phase = P::BlueKept;
-                vec![self.timer.start(self.config.scale_down_delay)]
-            }
+            (P::Switching, O::RouteSettled) => self.switched(),
             (P::Pausing, O::Timer(tag)) if self.timer.fired(*tag) => {
                 self.step += 1;
                 self.shift()
             }
             (P::BlueKept, O::Timer(tag)) if self.timer.fired(*tag) => {
-                self.phase = P::Promoted;
-                vec![
-                    Action::Scale {
-                        version: Version::Old,
-                        replicas: 0,
-                    },
-                    Action::Promoted,
-                ]
+                self.kept_long_enough = true;
+                self.maybe_scale_down()
+            }
+            (P::BlueKept, O::AnalysisSucceeded) => {
+                self.analysing = false;
+                self.maybe_scale_down()
             }
             // Green never took traffic: tearing it down is the whole rollback.
-            (P::Provisioning | P::SmokeTesting, O::RollbackDecided) => {
+            (
+                P::Provisioning | P::SmokeTesting | P::PreAnalysis | P::AwaitingPromotion,
+                O::RollbackDecided,
+            ) => {
                 self.phase = P::RolledBack;
+                self.timer.cancel();
                 vec![
                     Action::Scale {
                         version: Version::New,
@@ -238,7 +416,11 @@ mod tests {
 
     fn controller() -> Box<dyn Strategy> {
         BlueGreenConfig {
-            scale_down_delay: SimTime::from_secs(30),
+            scale_down_delay: Some(SimTime::from_secs(30)),
+            pre_promotion_rps: None,
+            promotion: Promotion::Automatic,
+            post_promotion_analysis: false,
+            progress_deadline_abort: false,
             smoke: SmokeTests::NONE,
             switch: SwitchKeys::instant(),
             steps: vec![TrafficStep {
@@ -306,7 +488,11 @@ mod tests {
     #[test]
     fn smoke_tests_run_before_the_switch_and_a_failure_tears_green_down() {
         let mut s = BlueGreenConfig {
-            scale_down_delay: SimTime::from_secs(30),
+            scale_down_delay: Some(SimTime::from_secs(30)),
+            pre_promotion_rps: None,
+            promotion: Promotion::Automatic,
+            post_promotion_analysis: false,
+            progress_deadline_abort: false,
             smoke: SmokeTests {
                 duration: SimTime::from_secs(120),
                 coverage: 0.9,

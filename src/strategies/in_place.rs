@@ -2,7 +2,9 @@
 //! strategies exist to beat: a defect reaches every user, nothing serves while
 //! the new instances start, and rollback is a redeploy of the old version.
 
-use super::{Action, Environment, Observation, Strategy, StrategyConfig, Version, View};
+use super::{
+    Action, AnalysisRun, Environment, Observation, Strategy, StrategyConfig, Version, View,
+};
 use crate::error::Result;
 use crate::input::KeyReader;
 use std::sync::Arc;
@@ -58,7 +60,12 @@ impl InPlace {
 impl Strategy for InPlace {
     fn on(&mut self, observation: &Observation, view: &View) -> Vec<Action> {
         match observation {
-            Observation::Start => self.replace_with(Version::New),
+            // Kubernetes has no analysis: the team's alert watches from the start.
+            Observation::Start => {
+                let mut actions = vec![Action::StartAnalysis(AnalysisRun::ON_USERS)];
+                actions.extend(self.replace_with(Version::New));
+                actions
+            }
             Observation::RollbackDecided => self.replace_with(Version::Old),
             Observation::Ready(_)
                 if !self.done && view.counts(self.target).ready >= self.replicas =>
@@ -90,6 +97,7 @@ mod tests {
         assert_eq!(
             start,
             vec![
+                Action::StartAnalysis(AnalysisRun::ON_USERS),
                 Action::Scale {
                     version: Version::Old,
                     replicas: 0

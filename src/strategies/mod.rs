@@ -65,6 +65,9 @@ pub enum Observation {
     /// Smoke tests against the idle new environment passed (a failure
     /// arrives as RollbackDecided instead).
     SmokeTestsPassed,
+    /// The analysis run the strategy started took its `count` measurements
+    /// without failing (Argo: the AnalysisRun is Successful).
+    AnalysisSucceeded,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -83,10 +86,44 @@ pub enum Action {
         duration: SimTime,
         coverage: f64,
     },
+    /// Start an analysis run: the monitor measures every interval, after
+    /// the run's initial delay, until the run completes, fails or is stopped.
+    /// Starting a run replaces the one running.
+    StartAnalysis(AnalysisRun),
+    /// Cancel the analysis run (Argo cancels a post-promotion analysis at the
+    /// scale-down delay; a promotion ends a background analysis).
+    StopAnalysis,
+    /// Wait for a person (a pause without a duration, a promotion that is
+    /// not automatic): `Timer(tag)` fires after their response time, drawn
+    /// from `monitoring.human_response_s`.
+    AwaitPerson {
+        tag: u32,
+    },
     /// The new version now serves everything and the old is gone (or going).
     Promoted,
     /// The old version serves everything again.
     RolledBack,
+}
+
+/// An analysis run as a strategy asks for it: when it measures, and on
+/// what traffic.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnalysisRun {
+    /// Wait before the measurements start (Argo `initialDelay`).
+    pub initial_delay: SimTime,
+    /// Requests per second of synthetic load the analysis drives against the
+    /// new version, which takes no user traffic yet (Argo blue-green's
+    /// pre-promotion analysis against the preview service); None measures
+    /// the users' traffic.
+    pub synthetic_rps: Option<f64>,
+}
+
+impl AnalysisRun {
+    /// A run on users' traffic from now.
+    pub const ON_USERS: AnalysisRun = AnalysisRun {
+        initial_delay: SimTime::ZERO,
+        synthetic_rps: None,
+    };
 }
 
 /// A controller for one simulated release.
@@ -111,6 +148,11 @@ pub struct Environment {
     pub sticky: bool,
     /// What the strategy's extra instances are, in operators' words.
     pub extra_capacity: &'static str,
+    /// Exceeding the progress deadline aborts the release (Argo Rollouts
+    /// `progressDeadlineAbort`); otherwise it is only reported, as a
+    /// Kubernetes Deployment does, and a person rolls back after their
+    /// response time.
+    pub progress_deadline_abort: bool,
 }
 
 impl Default for Environment {
@@ -122,6 +164,7 @@ impl Default for Environment {
             duplicate_environment: false,
             sticky: false,
             extra_capacity: "capacity",
+            progress_deadline_abort: false,
         }
     }
 }
@@ -139,6 +182,12 @@ pub trait StrategyConfig: fmt::Debug + Send + Sync {
     fn kind(&self) -> &'static str;
     fn controller(&self, replicas: u32) -> Box<dyn Strategy>;
     fn environment(&self) -> Environment;
+    /// The key of an analysis the release waits on to complete (a
+    /// pre-promotion analysis, a post-promotion analysis that keeps the old
+    /// version until it ends): its judge must end by itself.
+    fn blocking_analysis(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 pub type ParseFn = fn(&mut KeyReader, u32) -> Result<Arc<dyn StrategyConfig>>;

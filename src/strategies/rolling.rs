@@ -3,7 +3,9 @@
 //! only as far as keeps replicas − maxUnavailable *available*. Rollback is the
 //! same update run back towards the old version (`kubectl rollout undo`).
 
-use super::{Action, Counts, Environment, Observation, Strategy, StrategyConfig, Version, View};
+use super::{
+    Action, AnalysisRun, Counts, Environment, Observation, Strategy, StrategyConfig, Version, View,
+};
 use crate::engine::SimTime;
 use crate::error::Result;
 use crate::input::KeyReader;
@@ -259,11 +261,13 @@ impl Strategy for Rolling {
                 self.done = false;
                 self.reconcile(view)
             }
-            Observation::Start | Observation::Ready(_) | Observation::Available(_)
-                if !self.done =>
-            {
-                self.reconcile(view)
+            // Kubernetes has no analysis: the team's alert watches from the start.
+            Observation::Start => {
+                let mut actions = vec![Action::StartAnalysis(AnalysisRun::ON_USERS)];
+                actions.extend(self.reconcile(view));
+                actions
             }
+            Observation::Ready(_) | Observation::Available(_) if !self.done => self.reconcile(view),
             _ => vec![],
         }
     }

@@ -20,6 +20,15 @@ impl Timer {
         }
     }
 
+    /// The action that waits for a person instead of a duration; their
+    /// answer fires as this timer. Earlier timers go stale.
+    pub fn person(&mut self) -> Action {
+        self.generation += 1;
+        Action::AwaitPerson {
+            tag: self.generation,
+        }
+    }
+
     /// Makes every timer started so far stale.
     pub fn cancel(&mut self) {
         self.generation += 1;

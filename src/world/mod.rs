@@ -20,6 +20,7 @@ pub mod dns;
 pub mod fleet;
 pub mod judge;
 pub mod monitor;
+pub mod people;
 pub mod router;
 pub mod sessions;
 pub mod traffic;

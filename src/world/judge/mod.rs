@@ -310,6 +310,19 @@ fn check_rate(name: &str, v: f64) -> Result<(), String> {
 }
 
 impl JudgeSpec {
+    /// Whether an analysis with this judge ends by itself (Argo `count`, a
+    /// fixed-horizon comparison); the others run until they are stopped.
+    pub fn completes(&self) -> bool {
+        matches!(
+            self,
+            JudgeSpec::Argo { count: Some(_), .. }
+                | JudgeSpec::Compare {
+                    mode: CompareMode::FixedHorizon,
+                    ..
+                }
+        )
+    }
+
     /// Checks the parameters; messages name the offending field.
     pub fn validate(&self) -> Result<(), String> {
         match *self {

@@ -106,6 +106,24 @@ impl JudgeState {
         self.failed
     }
 
+    /// The analysis ended successfully and takes no more measurements:
+    /// an Argo metric that reached its `count`, a fixed-horizon comparison
+    /// that settled healthy. Other judges run until they are stopped.
+    pub fn is_complete(&self) -> bool {
+        if self.failed {
+            return false;
+        }
+        match (&self.spec, &self.inner) {
+            (JudgeSpec::Argo { count, .. }, Inner::Threshold { measurements, .. }) => {
+                count.is_some_and(|n| *measurements >= n)
+            }
+            (JudgeSpec::Compare { .. }, Inner::Compare { settled, .. }) => {
+                *settled == Some(Verdict::Healthy)
+            }
+            _ => false,
+        }
+    }
+
     /// Failed measurements/checks so far for the threshold judges, 0 for the
     /// others.
     pub fn failed_measurements(&self) -> u32 {
