@@ -1,6 +1,7 @@
 //! The shared vocabulary of the world and the strategies: the two versions
 //! of a release, the instance counts a controller sees, where the router
-//! sends requests, and the defect a release may carry. It sits below both
+//! sends requests, the analysis a strategy asks the monitor for, and the
+//! defect a release may carry. It sits below both
 //! `world` and `strategies`, so neither needs the other for these words.
 
 use crate::engine::SimTime;
@@ -44,6 +45,27 @@ pub enum Route {
     Weight(f64),
     /// Every request to one environment (blue-green switch).
     All(Version),
+}
+
+/// An analysis run as a strategy asks for it: when it measures, and on
+/// what traffic.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnalysisRun {
+    /// Wait before the measurements start (Argo `initialDelay`).
+    pub initial_delay: SimTime,
+    /// Requests per second of synthetic load the analysis drives against the
+    /// new version, which takes no user traffic yet (Argo blue-green's
+    /// pre-promotion analysis against the preview service); None measures
+    /// the users' traffic.
+    pub synthetic_rps: Option<f64>,
+}
+
+impl AnalysisRun {
+    /// A run on users' traffic from now.
+    pub const ON_USERS: AnalysisRun = AnalysisRun {
+        initial_delay: SimTime::ZERO,
+        synthetic_rps: None,
+    };
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

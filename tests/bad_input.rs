@@ -269,14 +269,14 @@ fn negative_interval() {
 #[test]
 fn negative_strategy_delay() {
     let (text, line) = replace_line(
-        "name = \"blue-green\"",
+        "name = \"canary\"",
         "scale_down_delay_s",
         "scale_down_delay_s = -1",
     );
     assert_rejected(
         "negative-delay",
         &text,
-        "strategies[2].scale_down_delay_s",
+        "strategies[3].scale_down_delay_s",
         line,
     );
 }
@@ -437,14 +437,14 @@ fn the_shortest_interval_runs_and_ends() {
 #[test]
 fn a_strategy_duration_below_one_millisecond_is_refused() {
     let (text, line) = replace_line(
-        "name = \"blue-green\"",
+        "name = \"canary\"",
         "scale_down_delay_s",
         "scale_down_delay_s = 0.0001",
     );
     assert_rejected_saying(
         "delay-0.0001",
         &text,
-        "strategies[2].scale_down_delay_s",
+        "strategies[3].scale_down_delay_s",
         line,
         &["0 or at least 0.001 s"],
     );
@@ -565,14 +565,14 @@ fn counts_beyond_their_limits_are_refused() {
 #[test]
 fn an_infinite_or_nan_strategy_number_is_refused() {
     let (text, line) = replace_line(
-        "name = \"blue-green\"",
+        "name = \"canary\"",
         "scale_down_delay_s",
         "scale_down_delay_s = 30\nsmoke_coverage = nan",
     );
     assert_rejected_saying(
         "nan",
         &text,
-        "strategies[2].smoke_coverage",
+        "strategies[3].smoke_coverage",
         line + 1,
         &["finite"],
     );

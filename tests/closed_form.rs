@@ -20,6 +20,8 @@ const RPS: f64 = 1000.0;
 const INSTANCES: u32 = 10;
 const STARTUP_S: f64 = 30.0;
 const ERROR_RATE: f64 = 0.2;
+/// Fixed time from a defect's first request to people noticing it.
+const NOTICE_S: f64 = 600.0;
 
 /// A complete scenario: 10 instances of 200 rps each (capacity 2,000 rps for
 /// 1,000 rps, so nothing is dropped once instances are ready), a fixed
@@ -64,6 +66,8 @@ interval_s = 60
 judge = {{ kind = "consecutive", max_error_rate = 0.01, consecutive = 2 }}
 watch_after_promotion_s = {watch_s:?}
 progress_deadline_s = 600
+# People notice a defect no judge caught this long after its first request.
+unwatched_detection_s = {NOTICE_S:?}
 
 {strategies}
 "#
@@ -115,19 +119,22 @@ fn assert_in(what: &str, expected: f64, (estimate, lo, hi): (f64, f64, f64)) {
 ///   instance is ready, so the router charges every request to the new target
 ///   group (its spec count) where it is dropped for lack of capacity: dropped,
 ///   not failed (the defect is not crash-on-start). [0, 30 s): share 1,
-///   capacity 0 → dropped_requests ~ Poisson(1000 · 30).
-/// t = 30 s: all ten new instances pass readiness together; promotion; the
-///   release is watched for watch_after_promotion_s = 600 s.
+///   capacity 0 → Poisson(1000 · 30) dropped.
+/// t = 30 s: all ten new instances pass readiness together; promotion; no
+///   watch, but the defect serves, so observation goes on.
 /// [30 s, 630 s): share 1, capacity 2,000 rps → every request served, each
 ///   fails from the defect with p = 0.2.
-/// failed_requests ~ Poisson(1000 · 0.2 · 600) = Poisson(120,000).
+/// t = 630 s: people notice (NOTICE_S after the first defective request) and
+///   roll back: the new instances go at once, the old start again, and
+///   [630 s, 660 s) drops every request once more: Poisson(1000 · 30).
+/// failed_requests ~ Poisson(1000 · 0.2 · 600) = Poisson(120,000);
+/// dropped_requests ~ Poisson(1000 · 60).
 #[test]
 fn in_place_certain_defect_fails_rps_times_error_rate_times_exposed_seconds() {
-    let watch_s = 600.0;
     let s = scenario(
         1.0,
         false,
-        watch_s,
+        0.0,
         "[[strategies]]\nname = \"in-place\"\nkind = \"in-place\"\n",
     );
     let results = run_scenario(&s, 2000, 11);
@@ -137,13 +144,16 @@ fn in_place_certain_defect_fails_rps_times_error_rate_times_exposed_seconds() {
             o.defective,
             "change_failure_rate = 1 makes every release defective"
         );
-        assert_eq!(o.kind, Kind::Promoted, "no monitor: nothing rolls back");
-        assert_eq!(o.get(Metric::DeployDuration), Some(STARTUP_S));
+        assert_eq!(o.kind, Kind::RolledBack, "people notice and roll back");
+        assert_eq!(o.get(Metric::TimeToDetect), Some(NOTICE_S));
+        assert_eq!(
+            o.get(Metric::DeployDuration),
+            Some(2.0 * STARTUP_S + NOTICE_S)
+        );
         assert_eq!(o.get(Metric::PeakExposure), Some(1.0));
     }
 
-    let exposed_s = watch_s;
-    let expected = RPS * ERROR_RATE * exposed_s;
+    let expected = RPS * ERROR_RATE * NOTICE_S;
     let failed = results.values(0, Metric::FailedRequests);
     assert_eq!(failed.len(), 2000);
     assert_in(
@@ -157,7 +167,7 @@ fn in_place_certain_defect_fails_rps_times_error_rate_times_exposed_seconds() {
         variance_ci99(&failed),
     );
 
-    let expected_dropped = RPS * STARTUP_S;
+    let expected_dropped = RPS * 2.0 * STARTUP_S;
     let dropped = results.values(0, Metric::DroppedRequests);
     assert_in(
         "in-place dropped_requests mean",
@@ -172,8 +182,8 @@ fn in_place_certain_defect_fails_rps_times_error_rate_times_exposed_seconds() {
 }
 
 /// Canary with a mesh router held at 5% for T seconds, then 100%, no monitor,
-/// watch_after_promotion_s = 0 (observation ends at promotion). From
-/// src/strategies/canary.rs and src/simulation.rs:
+/// watch_after_promotion_s = 0, a rollback window of 1. From
+/// src/strategies/canary.rs and src/simulation/mod.rs:
 /// t = 0: step 0 (5%): the canary is scaled to ceil(10 · 5 / 100) = 1; the
 ///   route starts at Weight(0), so the new version takes nothing.
 /// t = S (30 s): the canary is ready → Route(Weight(0.05)), settled at once
@@ -183,35 +193,40 @@ fn in_place_certain_defect_fails_rps_times_error_rate_times_exposed_seconds() {
 ///   are ready at 2S + T. Until then the weight stays 0.05:
 /// [S + T, 2S + T): share 0.05 again.
 /// t = 2S + T: all 10 ready → Route(Weight(1.0)), settled at once → the old
-///   version is kept for scale_down_delay_s = D.
-/// [2S + T, 2S + T + D): share 1, 1000 rps on 2,000 rps of capacity.
-/// t = 2S + T + D: old scaled to 0, promoted; watch 0 ends observation.
-/// failed_requests ~ Poisson(rps · err · (0.05 · (T + S) + 1.0 · D)).
+///   version is kept for scale_down_delay_s = D, then scaled to 0: promoted.
+/// t = S + N (N = NOTICE_S): people notice the defect; with the rollback
+///   window the old version is started again at once (S) and takes every
+///   request: share 1 on the new version until 2S + N.
+/// failed_requests ~ Poisson(rps · err · (0.05 · (T + S) + (N − T))).
 #[test]
 fn canary_held_at_5_percent_fails_in_proportion_to_its_exposure() {
-    let pause_s = 600.0;
+    let pause_s = 300.0;
     let delay_s = 45.0;
     let strategy = format!(
         "[[strategies]]\nname = \"canary\"\nkind = \"canary\"\nrouter = \"mesh\"\npropagation_s = 0\n\
          steps = [ {{ weight = 5, pause_s = {pause_s:?} }}, {{ weight = 100, pause_s = 0 }} ]\n\
-         scale_down_delay_s = {delay_s:?}\nabort_scale_down_delay_s = 30\n"
+         scale_down_delay_s = {delay_s:?}\nabort_scale_down_delay_s = 30\nrollback_window = 1\n"
     );
     let s = scenario(1.0, false, 0.0, &strategy);
     let results = run_scenario(&s, 2000, 12);
+    assert!(
+        2.0 * STARTUP_S + pause_s + delay_s < STARTUP_S + NOTICE_S,
+        "noticed after promotion"
+    );
     for row in &results.outcomes {
         let o = &row[0];
         assert!(o.defective);
-        assert_eq!(o.kind, Kind::Promoted);
+        assert_eq!(o.kind, Kind::RolledBack);
         assert_eq!(
             o.get(Metric::DeployDuration),
-            Some(2.0 * STARTUP_S + pause_s + delay_s),
-            "the exposure windows above end at promotion"
+            Some(2.0 * STARTUP_S + NOTICE_S),
+            "the exposure windows above end when the old version is back"
         );
         assert_eq!(o.get(Metric::DroppedRequests), Some(0.0));
         assert_eq!(o.get(Metric::PeakExposure), Some(1.0));
     }
 
-    let share_seconds = 0.05 * (pause_s + STARTUP_S) + 1.0 * delay_s;
+    let share_seconds = 0.05 * (pause_s + STARTUP_S) + (NOTICE_S - pause_s);
     let expected = RPS * ERROR_RATE * share_seconds;
     let failed = results.values(0, Metric::FailedRequests);
     assert_eq!(failed.len(), 2000);

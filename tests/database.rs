@@ -101,6 +101,8 @@ name = "blue-green"
 kind = "blue-green"
 switch = "instant"
 scale_down_delay_s = 3600
+# Argo's post-promotion analysis: it measures from the switch at 30 s on.
+post_promotion_analysis = true
 "#;
 
 fn summary(r: &Results, strategy: &str, metric: Metric) -> Summary {
@@ -194,9 +196,10 @@ steps = [{ weight = 5, pause_s = 600 }, { weight = 100, pause_s = 0 }]
 }
 
 /// A certain 20% defect: blue fails its touched 30% for 30 s (9,000), green
-/// takes traffic at 30 s, the judge fails it at the 60 s tick, and the switch
-/// back returns traffic to blue, which fails 30% until the roll-forward
-/// completes 1,800 s later: 0.3 × 1000 × 1800 = 540,000 more.
+/// takes traffic at 30 s, the post-promotion analysis fails it at its first
+/// measurement, 90 s, and the switch back returns traffic to blue, which
+/// fails 30% until the roll-forward completes 1,800 s later: 0.3 × 1000 ×
+/// 1800 = 540,000 more.
 #[test]
 fn a_switch_back_after_a_breaking_migration_does_not_mitigate() {
     let s = scenario(
@@ -214,11 +217,11 @@ fn a_switch_back_after_a_breaking_migration_does_not_mitigate() {
     assert!(all(Metric::TimeToRecover, 1800.0));
     // The switch back itself is instant; mitigation waits for the recovery:
     // first defective request at 30 s (or a millisecond or two later, when
-    // the first spans happen to draw no request), recovered at 60 + 1800 s.
+    // the first spans happen to draw no request), recovered at 90 + 1800 s.
     assert!(all(Metric::RollbackTime, 0.0));
     let mitigate = r.values(0, Metric::TimeToMitigate);
     assert!(
-        mitigate.iter().all(|&t| (1829.99..=1830.0).contains(&t)),
+        mitigate.iter().all(|&t| (1859.99..=1860.0).contains(&t)),
         "{mitigate:?}"
     );
     assert!(
@@ -228,7 +231,7 @@ fn a_switch_back_after_a_breaking_migration_does_not_mitigate() {
 }
 
 /// A restore loses every write since the migration (at 0 s) until it
-/// completes at 60 + 1800 s: write_share × rate × 1860 s = 0.2 × 1000 × 1860.
+/// completes at 90 + 1800 s: write_share × rate × 1890 s = 0.2 × 1000 × 1890.
 #[test]
 fn a_restore_loses_every_write_since_the_migration() {
     let s = scenario(
@@ -239,7 +242,7 @@ fn a_restore_loses_every_write_since_the_migration() {
     );
     let r = run_scenario(&s, REPLICATIONS, 1);
     let lost = summary(&r, "blue-green", Metric::WritesLost);
-    assert_mean(&lost, 0.2 * 1000.0 * 1860.0, "writes lost");
+    assert_mean(&lost, 0.2 * 1000.0 * 1890.0, "writes lost");
 }
 
 #[test]

@@ -39,9 +39,12 @@ price_usd_per_hour = 0.1
 enabled = true
 interval_s = 60
 judge = {judge}
-# Promotion at 30 s (the scale-down delay); the observation ends at 630 s, so
-# the ticks at 60, 120, ..., 600 s are judged: 10 intervals of 60 s each.
+# Promotion at 30 s (the scale-down delay), where the watch starts; the
+# observation ends at 630 s, so the measurements at 90, 150, ..., 570 s are
+# judged (the one at 630 s comes after the end): 9 intervals of 60 s each.
 watch_after_promotion_s = 600
+# People would notice a defect only long after (the judge is under test).
+unwatched_detection_s = 36000
 progress_deadline_s = 600
 [[strategies]]
 name = "blue-green"
@@ -62,9 +65,9 @@ fn false_rollback_rate_matches_the_judges_nominal_rate() {
     let judge = r#"{ kind = "argo", max_error_rate = 0.015, failure_limit = 0 }"#;
     let s = scenario(judge, TRAFFIC_ONLY, 0.0, "");
     let spec = s.monitoring.judge;
-    // 10 intervals of Poisson(10 rps × 60 s) requests at a 1% error rate.
+    // 9 intervals of Poisson(10 rps × 60 s) requests at a 1% error rate.
     let nominal = spec
-        .nominal_false_alarm_rate(10, 0.01, 600.0)
+        .nominal_false_alarm_rate(9, 0.01, 600.0)
         .expect("argo has an exact rate");
     let n = 4000;
     let results = run_scenario(&s, n, 11);

@@ -170,6 +170,8 @@ switch = "mesh"
 propagation_s = 0
 steps = [ { weight = 10, pause_s = 600 }, { weight = 50, pause_s = 600 }, { weight = 100, pause_s = 0 } ]
 scale_down_delay_s = 600
+# The analysis starts with green's first share of traffic, at the 10% step.
+post_promotion_analysis = true
 "#;
     let scenario = Scenario::parse(text, Path::new("mesh.toml")).unwrap();
     let r = run_scenario(&scenario, 100, 5);
@@ -215,6 +217,8 @@ judge = {{ kind = "consecutive", max_error_rate = 0.05, consecutive = 1 }}
 interval_s = 60
 watch_after_promotion_s = 0
 progress_deadline_s = 600
+# People notice during the 5% step (at 30 + 1,200 s), before promotion.
+unwatched_detection_s = 1200
 [[strategies]]
 name = "canary"
 kind = "canary"

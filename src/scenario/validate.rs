@@ -225,11 +225,11 @@ impl Validator {
                 )?,
                 None => interval,
             },
-            // Prometheus scrapes every 15–60 s (default 1 m): the newest
-            // sample a query sees is up to a scrape interval old, 30 s
-            // with a common 30 s scrape.
+            // Absent: an ideal backend that answers with the interval just
+            // ended. Scenarios set the real figure (Prometheus scrapes every
+            // 15–60 s, so the newest sample is up to that old).
             metrics_lag: self
-                .duration_s("monitoring.metrics_lag_s", m.metrics_lag_s.unwrap_or(30.0))?,
+                .duration_s("monitoring.metrics_lag_s", m.metrics_lag_s.unwrap_or(0.0))?,
             unwatched_detection_s: match m.unwatched_detection_s {
                 Some(r) => self.spread(
                     "monitoring.unwatched_detection_s",

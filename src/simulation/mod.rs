@@ -214,8 +214,8 @@ impl<'a> Simulation<'a> {
             }
             if let Some(span) = self.world.account(self.observing, &mut self.queue) {
                 self.monitor.add_span(now, &span.old, &span.new);
-                if span.new.defect_errors > 0 {
-                    self.people.defect_hurt(now, &mut self.queue);
+                if span.defect_failures.is_some() {
+                    self.people.defect_hurt(span.from, &mut self.queue);
                 }
                 self.tally.record(&span);
             }
@@ -361,7 +361,11 @@ impl<'a> Simulation<'a> {
             }
             Event::End(generation) => {
                 if generation == self.end_generation && self.observing {
-                    if !self.tally.decided() && self.people.will_notice(self.now()) {
+                    let now = self.now();
+                    let hurting = self.people.will_notice(now) || self.world.defect_serves(now);
+                    if !self.tally.decided() && hurting {
+                        let since = self.tally.exposure_start().unwrap_or(now);
+                        self.people.defect_hurt(since, &mut self.queue);
                         self.monitor.stop();
                         self.note(|| {
                             "the watch ends, but the defect goes on failing requests until people notice"
@@ -433,8 +437,10 @@ impl<'a> Simulation<'a> {
                 self.note(|| "latent defect starts failing requests".into());
                 // A defect that starts after the watch still hurts users
                 // until people notice it.
-                if !self.observing && !self.tally.decided() && self.share_new() > 0.0 {
+                let now = self.now();
+                if !self.observing && !self.tally.decided() && self.world.defect_serves(now) {
                     self.observing = true;
+                    self.people.defect_hurt(now, &mut self.queue);
                 }
             }
             Happened::Database(change) => {

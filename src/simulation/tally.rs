@@ -90,6 +90,11 @@ impl Tally {
         }
     }
 
+    /// When defective code first served a request, if it has.
+    pub fn exposure_start(&self) -> Option<SimTime> {
+        self.exposure_start
+    }
+
     pub fn decided(&self) -> bool {
         self.decision.is_some()
     }

@@ -136,16 +136,13 @@ pub fn parse(keys: &mut KeyReader, _replicas: u32) -> Result<Arc<dyn StrategyCon
         .unwrap_or_else(|| "load-balancer".into());
     let switch = routing_keys::switch(keys, "switch", &switch_name)?;
     let steps =
-        match routing_keys::steps(keys, "steps")? {
+        match routing_keys::steps(keys, "steps", false)? {
             Some(steps) if switch_name == "mesh" => steps,
             Some(_) => return Err(keys.error(
                 "steps",
                 "weighted steps need `switch = \"mesh\"`; other switches move everything at once",
             )),
-            None => vec![TrafficStep {
-                weight_pct: 100,
-                pause: SimTime::ZERO,
-            }],
+            None => vec![TrafficStep::timed(100, 0)],
         };
     keys.finish("blue-green", KEYS)?;
     Ok(Arc::new(BlueGreenConfig {
@@ -171,6 +168,7 @@ impl StrategyConfig for BlueGreenConfig {
             phase: Phase::Provisioning,
             step: 0,
             timer: Timer::default(),
+            analysis_started: false,
             analysing: false,
             kept_long_enough: false,
         })
@@ -230,6 +228,8 @@ pub struct BlueGreen {
     step: usize,
     /// The pause or scale-down delay running; a rollback cancels it.
     timer: Timer,
+    /// The post-promotion analysis has started.
+    analysis_started: bool,
     /// The post-promotion analysis has not completed yet.
     analysing: bool,
     /// Blue has been kept for the scale-down delay (or Argo's 30 s minimum).
@@ -293,17 +293,25 @@ impl BlueGreen {
     /// Every request is on green: the post-promotion analysis starts and blue waits.
     fn switched(&mut self) -> Vec<Action> {
         self.phase = Phase::BlueKept;
-        let mut actions = Vec::new();
-        if self.config.post_promotion_analysis {
-            self.analysing = true;
-            actions.push(Action::StartAnalysis(AnalysisRun::ON_USERS));
-        }
+        let mut actions = self.start_post_promotion_analysis();
         let delay = self
             .config
             .scale_down_delay
             .unwrap_or(ARGO_SCALE_DOWN_DELAY);
         actions.push(self.timer.start(delay));
         actions
+    }
+
+    /// Starts the post-promotion analysis once green takes users' traffic:
+    /// at the switch, or at the first weighted step through a mesh, running
+    /// through the steps.
+    fn start_post_promotion_analysis(&mut self) -> Vec<Action> {
+        if !self.config.post_promotion_analysis || self.analysis_started {
+            return vec![];
+        }
+        self.analysis_started = true;
+        self.analysing = true;
+        vec![Action::StartAnalysis(AnalysisRun::ON_USERS)]
     }
 
     /// Scales blue down once the delay is over and, without a delay set, the
@@ -347,8 +355,9 @@ impl Strategy for BlueGreen {
             (P::AwaitingPromotion, O::Timer(tag)) if self.timer.fired(*tag) => self.start_switch(),
             (P::Switching, O::RouteSettled) if self.step + 1 < self.config.steps.len() => {
                 self.phase = P::Pausing;
-                let pause = self.config.steps[self.step].pause;
-                vec![self.timer.start(pause)]
+                let mut actions = self.start_post_promotion_analysis();
+                actions.push(self.config.steps[self.step].wait(&mut self.timer));
+                actions
             }
             (P::Switching, O::RouteSettled) => self.switched(),
             (P::Pausing, O::Timer(tag)) if self.timer.fired(*tag) => {
@@ -423,10 +432,7 @@ mod tests {
             progress_deadline_abort: false,
             smoke: SmokeTests::NONE,
             switch: SwitchKeys::instant(),
-            steps: vec![TrafficStep {
-                weight_pct: 100,
-                pause: SimTime::ZERO,
-            }],
+            steps: vec![TrafficStep::timed(100, 0)],
         }
         .controller(2)
     }
@@ -498,10 +504,7 @@ mod tests {
                 coverage: 0.9,
             },
             switch: SwitchKeys::instant(),
-            steps: vec![TrafficStep {
-                weight_pct: 100,
-                pause: SimTime::ZERO,
-            }],
+            steps: vec![TrafficStep::timed(100, 0)],
         }
         .controller(2);
         s.on(&Observation::Start, &ready(2, 0));

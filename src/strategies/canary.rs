@@ -7,7 +7,9 @@
 use super::routing_keys::{self, SwitchKeys, TrafficStep};
 use super::smoke::{self, SmokeTests};
 use super::timer::Timer;
-use super::{Action, Environment, Observation, Route, Strategy, StrategyConfig, Version, View};
+use super::{
+    Action, AnalysisRun, Environment, Observation, Route, Strategy, StrategyConfig, Version, View,
+};
 use crate::engine::SimTime;
 use crate::error::Result;
 use crate::input::KeyReader;
@@ -19,6 +21,17 @@ pub enum CanaryRouter {
     Mesh,
     /// No traffic router: the weight is the canary's share of ready replicas.
     Replicas,
+}
+
+/// Argo's background analysis (`strategy.canary.analysis`): it starts when
+/// the release reaches `starting_step` and runs until the release completes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Background {
+    /// Index into `steps` (Argo `startingStep`; our steps pair a weight with
+    /// its pause, so the index counts those pairs).
+    pub starting_step: usize,
+    /// Argo `initialDelay`.
+    pub initial_delay: SimTime,
 }
 
 #[derive(Debug, Clone)]
@@ -37,10 +50,36 @@ pub struct CanaryConfig {
     /// A preview step: smoke tests against the ready canary while the router
     /// still sends it no traffic.
     pub smoke: SmokeTests,
+    /// The background analysis; None with inline analysis steps, or none at all.
+    pub background: Option<Background>,
+    /// Argo `rollbackWindow`: a rollback after promotion goes straight back
+    /// to the previous revision; without it, the old version is rolled out
+    /// again through the steps, pauses included.
+    pub fast_track_rollback: bool,
+    /// Argo `progressDeadlineAbort`.
+    pub progress_deadline_abort: bool,
 }
 
+/// The keys a canary reads.
+const KEYS: &[&str] = &[
+    "steps",
+    "router",
+    "scale_down_delay_s",
+    "abort_scale_down_delay_s",
+    "sticky",
+    smoke::KEYS[0],
+    smoke::KEYS[1],
+    "propagation_s",
+    "deregistration_delay_s",
+    "background_analysis",
+    "analysis_starting_step",
+    "analysis_initial_delay_s",
+    "rollback_window",
+    "progress_deadline_abort",
+];
+
 pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConfig>> {
-    let steps = routing_keys::steps(keys, "steps")?.ok_or_else(|| {
+    let steps = routing_keys::steps(keys, "steps", true)?.ok_or_else(|| {
         keys.error(
             "steps",
             "missing: a canary needs steps, e.g. [{ weight = 5, pause_s = 600 }, { weight = 100, pause_s = 0 }]",
@@ -76,20 +115,48 @@ pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConf
     // argo-rollouts defaults: scaleDownDelaySeconds 30, abortScaleDownDelaySeconds 30.
     let scale_down_delay = keys.duration_s("scale_down_delay_s", 30.0)?;
     let abort_scale_down_delay = keys.duration_s("abort_scale_down_delay_s", 30.0)?;
-    keys.finish(
-        "canary",
-        &[
-            "steps",
-            "router",
-            "scale_down_delay_s",
-            "abort_scale_down_delay_s",
-            "sticky",
-            smoke::KEYS[0],
-            smoke::KEYS[1],
-            "propagation_s",
-            "deregistration_delay_s",
-        ],
-    )?;
+    let inline = steps.iter().any(|s| s.analysis);
+    let background = match keys.bool("background_analysis")? {
+        Some(true) if inline => {
+            return Err(keys.error(
+                "background_analysis",
+                "a canary here runs one analysis at a time: inline analysis steps or a \
+                 background analysis, not both",
+            ));
+        }
+        // Without inline steps, the analysis runs in the background by default.
+        Some(on) => on,
+        None => !inline,
+    };
+    let starting_step = match keys.f64("analysis_starting_step")? {
+        None => 0,
+        Some(n) if n.fract() == 0.0 && n >= 0.0 && (n as usize) < steps.len() => n as usize,
+        Some(n) => {
+            return Err(keys.error(
+                "analysis_starting_step",
+                format!(
+                    "must be a step index from 0 to {}, got {n}",
+                    steps.len().saturating_sub(1)
+                ),
+            ));
+        }
+    };
+    let initial_delay = keys.duration_s("analysis_initial_delay_s", 0.0)?;
+    let background = background.then_some(Background {
+        starting_step,
+        initial_delay,
+    });
+    // Argo rollbackWindow.revisions: how many recent revisions a rollback
+    // fast-tracks to; 0 (unset) re-runs the steps.
+    let window = keys.f64("rollback_window")?.unwrap_or(0.0);
+    if !(window.fract() == 0.0 && (0.0..=100.0).contains(&window)) {
+        return Err(keys.error(
+            "rollback_window",
+            format!("must be a whole number of revisions from 0 to 100, got {window}"),
+        ));
+    }
+    let progress_deadline_abort = keys.bool("progress_deadline_abort")?.unwrap_or(false);
+    keys.finish("canary", KEYS)?;
     Ok(Arc::new(CanaryConfig {
         steps,
         router,
@@ -100,6 +167,9 @@ pub fn parse(keys: &mut KeyReader, replicas: u32) -> Result<Arc<dyn StrategyConf
         switch,
         sticky,
         smoke,
+        background,
+        fast_track_rollback: window >= 1.0,
+        progress_deadline_abort,
     }))
 }
 
@@ -157,6 +227,7 @@ impl StrategyConfig for CanaryConfig {
             phase: Phase::Scaling,
             timer: Timer::default(),
             previewed: false,
+            canary: Version::New,
         })
     }
     fn environment(&self) -> Environment {
@@ -169,8 +240,12 @@ impl StrategyConfig for CanaryConfig {
             routing: self.switch.clone(),
             sticky: self.sticky,
             extra_capacity: "canary capacity",
+            progress_deadline_abort: self.progress_deadline_abort,
             ..Environment::default()
         }
+    }
+    fn blocking_analysis(&self) -> Option<&'static str> {
+        self.steps.iter().any(|s| s.analysis).then_some("steps")
     }
 }
 
@@ -182,14 +257,17 @@ enum Phase {
     SmokeTesting,
     /// Waiting for the router to apply the step's weight.
     Shifting,
-    /// Pausing at the step's weight while the analysis runs.
+    /// An inline analysis step runs; the release waits for it.
+    Analysing,
+    /// Pausing at the step's weight (for a duration or for a person).
     Pausing,
     /// Every request is on the new version; the old waits out its scale-down delay.
     OldKept,
     Promoted,
     /// Abort: traffic is going back to stable.
     Aborting,
-    /// Rollback after promotion: the old version is being provisioned again.
+    /// Rollback after promotion with a rollback window: the old version is
+    /// provisioned again, then takes every request at once.
     Reprovisioning,
     RolledBack,
 }
@@ -203,11 +281,23 @@ pub struct Canary {
     timer: Timer,
     /// The preview's smoke tests have run.
     previewed: bool,
+    /// The version the steps move traffic to: the new one, or the old one
+    /// when a rollback after promotion re-runs the steps.
+    canary: Version,
 }
 
 impl Canary {
     fn weight(&self) -> u32 {
         self.config.steps[self.step].weight_pct
+    }
+
+    fn stable(&self) -> Version {
+        self.canary.other()
+    }
+
+    /// Re-running the steps to roll back after promotion.
+    fn reversing(&self) -> bool {
+        self.canary == Version::Old
     }
 
     /// (canary, stable) instance counts for the current step.
@@ -227,22 +317,35 @@ impl Canary {
     fn enter_step(&mut self, view: &View) -> Vec<Action> {
         self.phase = Phase::Scaling;
         let (canary, _) = self.counts();
-        let mut actions = vec![Action::Scale {
-            version: Version::New,
+        let mut actions = Vec::new();
+        if let Some(bg) = self.config.background
+            && bg.starting_step == self.step
+            && !self.reversing()
+        {
+            actions.push(Action::StartAnalysis(AnalysisRun {
+                initial_delay: bg.initial_delay,
+                synthetic_rps: None,
+            }));
+        }
+        actions.push(Action::Scale {
+            version: self.canary,
             replicas: canary,
-        }];
-        actions.extend(self.check_scaled(view, canary));
+        });
+        let ready = view.counts(self.canary).ready;
+        actions.extend(self.check_scaled(ready, canary));
         actions
     }
 
     /// Once the canary is ready: without a router, shrink stable; with one, set the weight.
-    fn check_scaled(&mut self, view: &View, canary_spec: u32) -> Vec<Action> {
+    fn check_scaled(&mut self, ready: u32, canary_spec: u32) -> Vec<Action> {
         let (canary, stable) = self.counts();
-        if self.phase != Phase::Scaling || view.new.ready.min(canary_spec) < canary {
+        if self.phase != Phase::Scaling || ready.min(canary_spec) < canary {
             return vec![];
         }
         match self.config.router {
-            CanaryRouter::Mesh if self.config.smoke.enabled() && !self.previewed => {
+            CanaryRouter::Mesh
+                if self.config.smoke.enabled() && !self.previewed && !self.reversing() =>
+            {
                 self.phase = Phase::SmokeTesting;
                 self.previewed = true;
                 vec![self.config.smoke.action()]
@@ -251,7 +354,7 @@ impl Canary {
             CanaryRouter::Replicas => {
                 self.phase = Phase::Pausing;
                 let mut actions = vec![Action::Scale {
-                    version: Version::Old,
+                    version: self.stable(),
                     replicas: stable,
                 }];
                 actions.extend(self.after_shift());
@@ -262,10 +365,16 @@ impl Canary {
 
     fn shift(&mut self) -> Vec<Action> {
         self.phase = Phase::Shifting;
-        vec![Action::Route(Route::Weight(self.weight() as f64 / 100.0))]
+        let w = self.weight() as f64 / 100.0;
+        let share_new = if self.reversing() { 1.0 - w } else { w };
+        vec![Action::Route(Route::Weight(share_new))]
     }
 
     fn after_shift(&mut self) -> Vec<Action> {
+        let step = self.config.steps[self.step];
+        if self.weight() == 100 && self.reversing() {
+            return self.rolled_back();
+        }
         if self.weight() == 100 {
             self.phase = Phase::OldKept;
             let delay = match self.config.router {
@@ -273,16 +382,18 @@ impl Canary {
                 CanaryRouter::Replicas => SimTime::ZERO,
             };
             vec![self.timer.start(delay)]
+        } else if step.analysis && !self.reversing() {
+            self.phase = Phase::Analysing;
+            vec![Action::StartAnalysis(AnalysisRun::ON_USERS)]
         } else {
             self.phase = Phase::Pausing;
-            let pause = self.config.steps[self.step].pause;
-            vec![self.timer.start(pause)]
+            vec![step.wait(&mut self.timer)]
         }
     }
 
     fn abort(&mut self, view: &View) -> Vec<Action> {
         match self.phase {
-            Phase::Promoted => {
+            Phase::Promoted if self.config.fast_track_rollback => {
                 self.phase = Phase::Reprovisioning;
                 let mut actions = vec![Action::Scale {
                     version: Version::Old,
@@ -293,6 +404,13 @@ impl Canary {
                 }
                 actions
             }
+            // Argo without a rollback window: rolling back is a new rollout
+            // of the old revision, through the same steps.
+            Phase::Promoted => {
+                self.canary = Version::Old;
+                self.step = 0;
+                self.enter_step(view)
+            }
             _ => self.back_to_stable(),
         }
     }
@@ -300,22 +418,26 @@ impl Canary {
     fn back_to_stable(&mut self) -> Vec<Action> {
         self.phase = Phase::Aborting;
         self.timer.cancel();
-        match self.config.router {
-            CanaryRouter::Mesh => vec![
-                Action::Scale {
-                    version: Version::Old,
-                    replicas: self.replicas,
-                },
-                Action::Route(Route::Weight(0.0)),
-            ],
-            CanaryRouter::Replicas => vec![
-                Action::Scale {
-                    version: Version::Old,
-                    replicas: self.replicas,
-                },
-                Action::Route(Route::All(Version::Old)),
-            ],
-        }
+        // The rollback decision has stopped any analysis.
+        vec![
+            Action::Scale {
+                version: Version::Old,
+                replicas: self.replicas,
+            },
+            Action::Route(match self.config.router {
+                CanaryRouter::Mesh => Route::Weight(0.0),
+                CanaryRouter::Replicas => Route::All(Version::Old),
+            }),
+        ]
+    }
+
+    /// The old version serves everything again.
+    fn rolled_back(&mut self) -> Vec<Action> {
+        self.phase = Phase::RolledBack;
+        vec![
+            self.timer.start(self.config.abort_scale_down_delay),
+            Action::RolledBack,
+        ]
     }
 }
 
@@ -324,9 +446,16 @@ impl Strategy for Canary {
         use Observation as O;
         match (self.phase, observation) {
             (Phase::Scaling, O::Start) => self.enter_step(view),
-            (Phase::Scaling, O::Ready(Version::New)) => self.check_scaled(view, view.new.spec),
+            (Phase::Scaling, O::Ready(v)) if *v == self.canary => {
+                let c = view.counts(self.canary);
+                self.check_scaled(c.ready, c.spec)
+            }
             (Phase::SmokeTesting, O::SmokeTestsPassed) => self.shift(),
             (Phase::Shifting, O::RouteSettled) => self.after_shift(),
+            (Phase::Analysing, O::AnalysisSucceeded) => {
+                self.phase = Phase::Pausing;
+                vec![self.config.steps[self.step].wait(&mut self.timer)]
+            }
             (Phase::Pausing, O::Timer(tag)) if self.timer.fired(*tag) => {
                 self.step += 1;
                 self.enter_step(view)
@@ -344,17 +473,12 @@ impl Strategy for Canary {
             (Phase::Aborting | Phase::RolledBack | Phase::Reprovisioning, O::RollbackDecided) => {
                 vec![]
             }
+            (_, O::RollbackDecided) if self.reversing() => vec![],
             (_, O::RollbackDecided) => self.abort(view),
             (Phase::Reprovisioning, O::Ready(Version::Old)) if view.old.ready >= self.replicas => {
                 self.back_to_stable()
             }
-            (Phase::Aborting, O::RouteSettled) => {
-                self.phase = Phase::RolledBack;
-                vec![
-                    self.timer.start(self.config.abort_scale_down_delay),
-                    Action::RolledBack,
-                ]
-            }
+            (Phase::Aborting, O::RouteSettled) => self.rolled_back(),
             (Phase::RolledBack, O::Timer(tag)) if self.timer.fired(*tag) => {
                 vec![Action::Scale {
                     version: Version::New,
@@ -392,16 +516,7 @@ mod tests {
 
     fn config() -> CanaryConfig {
         CanaryConfig {
-            steps: vec![
-                TrafficStep {
-                    weight_pct: 5,
-                    pause: SimTime::from_secs(600),
-                },
-                TrafficStep {
-                    weight_pct: 100,
-                    pause: SimTime::ZERO,
-                },
-            ],
+            steps: vec![TrafficStep::timed(5, 600), TrafficStep::timed(100, 0)],
             router: CanaryRouter::Mesh,
             max_surge: 3,
             scale_down_delay: SimTime::from_secs(30),
@@ -409,6 +524,12 @@ mod tests {
             switch: SwitchKeys::instant(),
             sticky: false,
             smoke: SmokeTests::NONE,
+            background: Some(Background {
+                starting_step: 0,
+                initial_delay: SimTime::ZERO,
+            }),
+            fast_track_rollback: true,
+            progress_deadline_abort: false,
         }
     }
 
@@ -434,10 +555,13 @@ mod tests {
         let mut c = config().controller(10);
         assert_eq!(
             c.on(&Observation::Start, &view(0)),
-            vec![Action::Scale {
-                version: Version::New,
-                replicas: 1
-            }]
+            vec![
+                Action::StartAnalysis(AnalysisRun::ON_USERS),
+                Action::Scale {
+                    version: Version::New,
+                    replicas: 1
+                }
+            ]
         );
         assert_eq!(
             c.on(&Observation::Ready(Version::New), &view(1)),
@@ -525,5 +649,134 @@ mod tests {
         );
         let settled = c.on(&Observation::RouteSettled, &view(1));
         assert!(settled.contains(&Action::RolledBack));
+    }
+
+    fn promoted(c: &mut Box<dyn Strategy>) {
+        c.on(&Observation::Start, &view(0));
+        c.on(&Observation::Ready(Version::New), &view(1));
+        c.on(&Observation::RouteSettled, &view(1));
+        c.on(&Observation::Timer(1), &view(1));
+        c.on(&Observation::Ready(Version::New), &view(10));
+        c.on(&Observation::RouteSettled, &view(10));
+        let done = c.on(&Observation::Timer(2), &view(10));
+        assert!(done.contains(&Action::Promoted));
+    }
+
+    #[test]
+    fn without_a_rollback_window_a_rollback_after_promotion_re_runs_the_steps() {
+        let mut cfg = config();
+        cfg.fast_track_rollback = false;
+        let mut c = cfg.controller(10);
+        promoted(&mut c);
+        let gone = |old: u32| View {
+            old: Counts {
+                spec: old,
+                ready: old,
+                available: old,
+            },
+            ..view(10)
+        };
+        // The old version is the canary now: one instance, then 5% of traffic.
+        assert_eq!(
+            c.on(&Observation::RollbackDecided, &gone(0)),
+            vec![Action::Scale {
+                version: Version::Old,
+                replicas: 1
+            }]
+        );
+        assert_eq!(
+            c.on(&Observation::Ready(Version::Old), &gone(1)),
+            vec![Action::Route(Route::Weight(0.95))]
+        );
+        // ... and the step's 600 s pause, before the old version takes everything.
+        assert_eq!(
+            c.on(&Observation::RouteSettled, &gone(1)),
+            vec![Action::Timer {
+                after: SimTime::from_secs(600),
+                tag: 3
+            }]
+        );
+        c.on(&Observation::Timer(3), &gone(1));
+        assert_eq!(
+            c.on(&Observation::Ready(Version::Old), &gone(10)),
+            vec![Action::Route(Route::Weight(0.0))]
+        );
+        assert!(
+            c.on(&Observation::RouteSettled, &gone(10))
+                .contains(&Action::RolledBack)
+        );
+    }
+
+    #[test]
+    fn with_a_rollback_window_the_old_version_takes_everything_at_once() {
+        let mut c = config().controller(10);
+        promoted(&mut c);
+        let mut gone = view(10);
+        gone.old = Counts::default();
+        assert_eq!(
+            c.on(&Observation::RollbackDecided, &gone),
+            vec![Action::Scale {
+                version: Version::Old,
+                replicas: 10
+            }]
+        );
+        // Every old instance ready: all traffic back at once, no steps.
+        assert_eq!(
+            c.on(&Observation::Ready(Version::Old), &view(10)),
+            vec![
+                Action::Scale {
+                    version: Version::Old,
+                    replicas: 10
+                },
+                Action::Route(Route::Weight(0.0))
+            ]
+        );
+    }
+
+    #[test]
+    fn an_inline_analysis_step_blocks_and_a_pause_without_duration_waits_for_a_person() {
+        let mut cfg = config();
+        cfg.background = None;
+        cfg.steps = vec![
+            TrafficStep {
+                weight_pct: 5,
+                pause: Some(SimTime::ZERO),
+                analysis: true,
+            },
+            TrafficStep {
+                weight_pct: 50,
+                pause: None,
+                analysis: false,
+            },
+            TrafficStep::timed(100, 0),
+        ];
+        let mut c = cfg.controller(10);
+        assert_eq!(
+            c.on(&Observation::Start, &view(0)),
+            vec![Action::Scale {
+                version: Version::New,
+                replicas: 1
+            }],
+            "no background analysis"
+        );
+        c.on(&Observation::Ready(Version::New), &view(1));
+        assert_eq!(
+            c.on(&Observation::RouteSettled, &view(1)),
+            vec![Action::StartAnalysis(AnalysisRun::ON_USERS)]
+        );
+        assert!(c.on(&Observation::Timer(1), &view(1)).is_empty());
+        assert_eq!(
+            c.on(&Observation::AnalysisSucceeded, &view(1)),
+            vec![Action::Timer {
+                after: SimTime::ZERO,
+                tag: 1
+            }]
+        );
+        c.on(&Observation::Timer(1), &view(1));
+        c.on(&Observation::Ready(Version::New), &view(5));
+        assert_eq!(
+            c.on(&Observation::RouteSettled, &view(5)),
+            vec![Action::AwaitPerson { tag: 2 }]
+        );
     }
 }

@@ -18,7 +18,7 @@ pub mod timer;
 use crate::engine::SimTime;
 use crate::error::Result;
 use crate::input::KeyReader;
-pub use crate::vocab::{Counts, Route, Version};
+pub use crate::vocab::{AnalysisRun, Counts, Route, Version};
 use crate::world::judge::Verdict;
 use routing_keys::SwitchKeys;
 use std::fmt;
@@ -103,27 +103,6 @@ pub enum Action {
     Promoted,
     /// The old version serves everything again.
     RolledBack,
-}
-
-/// An analysis run as a strategy asks for it: when it measures, and on
-/// what traffic.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AnalysisRun {
-    /// Wait before the measurements start (Argo `initialDelay`).
-    pub initial_delay: SimTime,
-    /// Requests per second of synthetic load the analysis drives against the
-    /// new version, which takes no user traffic yet (Argo blue-green's
-    /// pre-promotion analysis against the preview service); None measures
-    /// the users' traffic.
-    pub synthetic_rps: Option<f64>,
-}
-
-impl AnalysisRun {
-    /// A run on users' traffic from now.
-    pub const ON_USERS: AnalysisRun = AnalysisRun {
-        initial_delay: SimTime::ZERO,
-        synthetic_rps: None,
-    };
 }
 
 /// A controller for one simulated release.

@@ -1,6 +1,8 @@
 //! Routing keys shared by the strategies that move traffic: weighted steps,
 //! and the switch mechanism with its parameters.
 
+use super::Action;
+use super::timer::Timer;
 use crate::engine::SimTime;
 use crate::error::Result;
 use crate::input::KeyReader;
@@ -8,16 +10,46 @@ use crate::world::dns::DnsParams;
 use crate::world::router::Switch;
 use serde::Deserialize;
 
-/// One step: send `weight_pct` of requests to the new version, then wait `pause`.
+/// One step: send `weight_pct` of requests to the new version, run an inline
+/// analysis if `analysis`, then wait `pause`: a duration, or None for a
+/// person (Argo `pause: {}`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrafficStep {
     pub weight_pct: u32,
-    pub pause: SimTime,
+    pub pause: Option<SimTime>,
+    /// An inline analysis step (Argo `analysis` in `steps`): the release
+    /// waits for it to complete before the pause.
+    pub analysis: bool,
 }
 
-/// Reads a list of `{ weight, pause_s }` steps at `key`: whole percentages
-/// that never decrease and end at 100. None when the key is absent.
-pub fn steps(keys: &mut KeyReader, key_name: &str) -> Result<Option<Vec<TrafficStep>>> {
+impl TrafficStep {
+    /// A step of `weight_pct` that waits `pause_s` seconds.
+    pub fn timed(weight_pct: u32, pause_s: u64) -> TrafficStep {
+        TrafficStep {
+            weight_pct,
+            pause: Some(SimTime::from_secs(pause_s)),
+            analysis: false,
+        }
+    }
+
+    /// The action that waits out the step's pause.
+    pub fn wait(&self, timer: &mut Timer) -> Action {
+        match self.pause {
+            Some(pause) => timer.start(pause),
+            None => timer.person(),
+        }
+    }
+}
+
+/// Reads a list of `{ weight, pause_s, analysis }` steps at `key`: whole
+/// percentages that never decrease and end at 100. A step without `pause_s`
+/// waits for a person, unless it runs an inline analysis (allowed only when
+/// `inline_analysis`). None when the key is absent.
+pub fn steps(
+    keys: &mut KeyReader,
+    key_name: &str,
+    inline_analysis: bool,
+) -> Result<Option<Vec<TrafficStep>>> {
     let Some(value) = keys.take(key_name) else {
         return Ok(None);
     };
@@ -41,11 +73,30 @@ pub fn steps(keys: &mut KeyReader, key_name: &str) -> Result<Option<Vec<TrafficS
             return Err(keys.error(&key, "expected a table { weight = ..., pause_s = ... }"));
         };
         let weight = number(keys, &format!("{key}.weight"), t.remove("weight"))?;
-        let pause_s = number(keys, &format!("{key}.pause_s"), t.remove("pause_s"))?;
+        let pause_s = match t.remove("pause_s") {
+            None => None,
+            value => Some(number(keys, &format!("{key}.pause_s"), value)?),
+        };
+        let analysis = match t.remove("analysis") {
+            None => false,
+            Some(toml::Value::Boolean(b)) if inline_analysis || !b => b,
+            Some(toml::Value::Boolean(_)) => {
+                return Err(keys.error(
+                    &format!("{key}.analysis"),
+                    "inline analysis steps belong to a canary",
+                ));
+            }
+            Some(other) => {
+                return Err(keys.error(
+                    &format!("{key}.analysis"),
+                    format!("expected true or false, got {}", other.type_str()),
+                ));
+            }
+        };
         if let Some(extra) = t.keys().next() {
             return Err(keys.error(
                 &format!("{key}.{extra}"),
-                "unknown key in a step; its keys are weight and pause_s",
+                "unknown key in a step; its keys are weight, pause_s and analysis",
             ));
         }
         if !(weight.fract() == 0.0 && (1.0..=100.0).contains(&weight)) {
@@ -62,10 +113,19 @@ pub fn steps(keys: &mut KeyReader, key_name: &str) -> Result<Option<Vec<TrafficS
             ));
         }
         last_weight = weight_pct;
-        let pause = keys
-            .validator()
-            .duration_s(&keys.path(&format!("{key}.pause_s")), pause_s)?;
-        steps.push(TrafficStep { weight_pct, pause });
+        let pause = match pause_s {
+            Some(p) => Some(
+                keys.validator()
+                    .duration_s(&keys.path(&format!("{key}.pause_s")), p)?,
+            ),
+            None if analysis => Some(SimTime::ZERO),
+            None => None,
+        };
+        steps.push(TrafficStep {
+            weight_pct,
+            pause,
+            analysis,
+        });
     }
     if last_weight != 100 {
         return Err(keys.error(

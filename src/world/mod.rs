@@ -257,6 +257,17 @@ impl World {
     /// Mitigation: the new version serves under 1% of traffic and the old
     /// version's ready instances can serve the rest (an in-place redeploy is
     /// not mitigated while nothing is up to serve).
+    /// Defective code takes requests now: a defect (a latent one past its
+    /// onset) on a new version that serves.
+    pub fn defect_serves(&self, now: SimTime) -> bool {
+        self.defect
+            .as_ref()
+            .is_some_and(|d| d.kind != DefectKind::CrashOnStart)
+            && self.defect_active
+            && self.fleet.counts(Version::New).ready > 0
+            && self.share_new(now) > 0.0
+    }
+
     pub fn new_version_is_out(&self, now: SimTime) -> bool {
         let share_new = self.share_new(now);
         let old_capacity =

@@ -16,7 +16,7 @@
 
 use crate::engine::{Schedule, SimTime};
 use crate::stats::{Spread, binomial, poisson};
-use crate::strategies::AnalysisRun;
+use crate::vocab::AnalysisRun;
 use crate::world::judge::{IntervalCounts, JudgeSpec, JudgeState, Verdict};
 use crate::world::traffic::VersionSpan;
 use rand::RngExt;
@@ -228,11 +228,12 @@ impl Monitor {
     /// Counts since t = 0 at `at`: exact at a span's end, else the last span
     /// end before it.
     fn total_at(&self, at: SimTime) -> IntervalCounts {
-        self.history
-            .iter()
-            .rev()
-            .find(|(t, _)| *t <= at)
-            .map_or_else(IntervalCounts::default, |(_, c)| *c)
+        // The history is sorted by time: a binary search keeps a short
+        // interval with a long window cheap.
+        match self.history.partition_point(|(t, _)| *t <= at) {
+            0 => IntervalCounts::default(),
+            i => self.history[i - 1].1,
+        }
     }
 
     /// Counts in the query window of a measurement at `at`.

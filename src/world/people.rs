@@ -64,15 +64,15 @@ impl People {
         q.after(after, PeopleEvent::ActsOnDeadline);
     }
 
-    /// The defect failed a request at `now`: the first time, people start
-    /// noticing. Returns when they will.
-    pub fn defect_hurt(&mut self, now: SimTime, q: &mut impl Schedule<PeopleEvent>) {
+    /// Defective code served users from `from` on: the first time, people
+    /// start noticing, a drawn delay after it (not before the present).
+    pub fn defect_hurt(&mut self, from: SimTime, q: &mut impl Schedule<PeopleEvent>) {
         if self.noticing.is_none() {
             let after = self
                 .params
                 .unwatched_detection_s
                 .sample(&mut self.notice_rng);
-            let at = now + SimTime::from_secs_f64(after);
+            let at = (from + SimTime::from_secs_f64(after)).max(q.now());
             self.noticing = Some(at);
             q.at(at, PeopleEvent::Noticed);
         }
