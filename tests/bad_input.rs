@@ -480,6 +480,43 @@ fn a_dns_duration_below_one_millisecond_is_refused() {
     );
 }
 
+#[test]
+fn teardown_durations_out_of_range_are_refused() {
+    for (key, value, says) in [
+        ("prestop_sleep_s", "-5", "cannot be negative"),
+        ("prestop_sleep_s", "90000", "at most 86,400 s (1 day)"),
+        ("endpoint_propagation_s", "0.0004", "0 or at least 0.001 s"),
+        ("endpoint_propagation_s", "nan", "got nan"),
+    ] {
+        let (text, line) = replace_line("[infra]", key, &format!("{key} = {value}"));
+        assert_rejected_saying(
+            &format!("{key}-{value}"),
+            &text,
+            &format!("infra.{key}"),
+            line,
+            &[says],
+        );
+    }
+    // A strategy's own preStop sleep is held to the same rules.
+    for (value, says) in [
+        ("-1", "cannot be negative"),
+        ("\"5s\"", "expected a number"),
+    ] {
+        let (text, line) = insert_after(
+            "name = \"rolling\"",
+            "kind",
+            &format!("prestop_sleep_s = {value}"),
+        );
+        assert_rejected_saying(
+            "strategy-prestop",
+            &text,
+            "strategies[1].prestop_sleep_s",
+            line,
+            &[says],
+        );
+    }
+}
+
 // --- Values beyond what the engine represents (item 5) ---
 
 #[test]

@@ -87,6 +87,9 @@ error_rate = 0.2
 startup_s = 30
 price_usd_per_hour = 0.125
 drain_s = 30
+# Clients drop a removed instance at once (tests/teardown.rs covers the
+# endpoint propagation and its refused requests).
+endpoint_propagation_s = 0
 duplicate_mode = "{duplicate_mode}"
 
 [monitoring]
@@ -122,14 +125,16 @@ deploys_per_month = 20
 ///   660 s, weight 100; old scaled down at 690 s, drains to 720 s. Old 10×720,
 ///   new 1×720 + 9×90: 8,730.
 /// * blue-green behind a load balancer (the default switch): the switch
-///   settles 5 s after green is ready (35 s), blue is kept to 65 s, then drains
-///   for the 300 s deregistration delay, to 365 s: 10×365 + 10×365 = 7,300.
+///   settles 5 s after green is ready (35 s), blue is kept to 65 s, then
+///   drains its in-flight requests for 30 s; with no connection open the load
+///   balancer completes the deregistration then, well inside the 300 s
+///   delay, to 95 s: 10×95 + 10×95 = 1,900.
 const WINDOW_INSTANCE_S: [(&str, f64); 5] = [
     ("in-place", 600.0),
     ("rolling", 1380.0),
     ("blue-green", 1800.0),
     ("canary", 8730.0),
-    ("blue-green-alb", 7300.0),
+    ("blue-green-alb", 1900.0),
 ];
 
 #[test]
@@ -304,6 +309,9 @@ error_rate = 0.2
 startup_s = {startup_s:?}
 price_usd_per_hour = 0.096
 drain_s = 30
+# Clients drop a removed instance at once (tests/teardown.rs covers the
+# endpoint propagation and its refused requests).
+endpoint_propagation_s = 0
 
 [monitoring]
 enabled = false

@@ -27,6 +27,7 @@ const OFFER: Offer = Offer {
     rate_rps: RATE,
     // Ample: 1,000 times the offered rate, so nothing is dropped.
     capacity_rps: 1000.0 * RATE,
+    refused_share: 0.0,
     schema_error_rate: 0.0,
     defect_error_rate: DEFECT,
     baseline_error_rate: BASELINE,

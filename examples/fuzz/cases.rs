@@ -144,6 +144,9 @@ fn strategy(rng: &mut Rng, i: usize, instances: u32, interval_s: f64) -> String 
     if rng.random_bool(0.2) {
         let _ = writeln!(s, "judge = {}", judge(rng, interval_s));
     }
+    if rng.random_bool(0.2) {
+        let _ = writeln!(s, "prestop_sleep_s = {}", num(rng, 0.0, 30.0));
+    }
     let count_or_pct = |rng: &mut Rng| {
         if rng.random_bool(0.5) {
             format!("{}", rng.random_range(0..=instances + 2))
@@ -285,10 +288,12 @@ pub fn generate(rng: &mut Rng) -> String {
     s.push_str(&defects(rng));
     let _ = writeln!(
         s,
-        "[infra]\nstartup_s = {}\nprice_usd_per_hour = {}\ndrain_s = {}\nduplicate_mode = \"{}\"",
+        "[infra]\nstartup_s = {}\nprice_usd_per_hour = {}\ndrain_s = {}\nprestop_sleep_s = {}\nendpoint_propagation_s = {}\nduplicate_mode = \"{}\"",
         spread_s(rng, 0.001, 300.0),
         num(rng, 0.0, 10.0),
         num(rng, 0.0, 120.0),
+        num(rng, 0.0, 30.0),
+        num(rng, 0.0, 30.0),
         pick(rng, &["on-demand", "permanent"])
     );
     let interval = if rng.random_bool(0.9) {

@@ -294,7 +294,8 @@ impl<'a> KeyReader<'a> {
             Some(k) => Err(self.validator.error(
                 &self.path(k),
                 format!(
-                    "unknown key for a {kind} strategy; its keys are: name, kind, judge, {}",
+                    "unknown key for a {kind} strategy; its keys are: name, kind, judge, \
+                     schema_practice, prestop_sleep_s, {}",
                     known.join(", ")
                 ),
             )),

@@ -5,6 +5,7 @@
 
 mod database;
 pub mod file;
+mod infra;
 pub mod raw;
 pub mod validate;
 
@@ -54,6 +55,8 @@ pub struct StrategySpec {
     pub judge: Option<JudgeSpec>,
     /// How this strategy's team ships schema changes; None uses `database.practice`.
     pub schema_practice: Option<Practice>,
+    /// This strategy's pods' preStop sleep; None uses `infra.prestop_sleep_s`.
+    pub prestop_sleep: Option<SimTime>,
 }
 
 #[derive(Debug, Clone)]
@@ -139,9 +142,17 @@ pub struct Infra {
     /// Time from asking for an instance to its passing readiness.
     pub startup_s: Spread,
     pub price_usd_per_hour: f64,
-    /// A ready instance that is removed keeps draining (and being paid for)
-    /// this long: connection draining, termination grace period.
+    /// A ready instance that is removed finishes its in-flight requests (and
+    /// is paid for) this long once it stops taking new ones (after SIGTERM,
+    /// or its deregistration from a load balancer).
     pub drain: SimTime,
+    /// A terminating pod's preStop sleep: it keeps serving (and is paid for)
+    /// this long before SIGTERM.
+    pub prestop_sleep: SimTime,
+    /// How long clients still send a terminating instance requests: the
+    /// removal from its Service's endpoints reaching kube-proxy and ingress
+    /// controllers.
+    pub endpoint_propagation: SimTime,
     pub duplicate_mode: DuplicateMode,
 }
 

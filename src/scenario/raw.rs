@@ -106,6 +106,8 @@ pub struct RawInfra {
     pub startup_s: RawSpread,
     pub price_usd_per_hour: f64,
     pub drain_s: Option<f64>,
+    pub prestop_sleep_s: Option<f64>,
+    pub endpoint_propagation_s: Option<f64>,
     pub duplicate_mode: Option<String>,
 }
 

@@ -3,8 +3,8 @@
 
 use super::raw::{RawCost, RawDefect, RawMedianP95, RawScenario, RawSpread, RawStrategy};
 use super::{
-    Cost, DefectClass, DefectKind, DuplicateMode, Infra, Monitoring, ReleaseModel, RollbackBy,
-    Scenario, Service, Spread, StrategySpec, Traffic,
+    Cost, DefectClass, DefectKind, Monitoring, ReleaseModel, RollbackBy, Scenario, Service, Spread,
+    StrategySpec, Traffic,
 };
 use crate::error::Result;
 use crate::input::limits::{self, Limit, MIN_DURATION_S};
@@ -146,30 +146,7 @@ impl Validator {
             sessions_in_shared_store: raw.traffic.sessions_in_shared_store.unwrap_or(false),
         };
         let release = self.release(raw.release)?;
-        let infra = Infra {
-            startup_s: self.spread(
-                "infra.startup_s",
-                raw.infra.startup_s,
-                SpreadOf::Duration(limits::DURATION_S),
-            )?,
-            price_usd_per_hour: self.non_negative(
-                "infra.price_usd_per_hour",
-                raw.infra.price_usd_per_hour,
-                limits::PRICE_USD_PER_HOUR,
-            )?,
-            // Kubernetes terminationGracePeriodSeconds default: 30 s.
-            drain: self.duration_s("infra.drain_s", raw.infra.drain_s.unwrap_or(30.0))?,
-            duplicate_mode: match raw.infra.duplicate_mode.as_deref() {
-                None | Some("on-demand") => DuplicateMode::OnDemand,
-                Some("permanent") => DuplicateMode::Permanent,
-                Some(other) => {
-                    return Err(self.error(
-                        "infra.duplicate_mode",
-                        format!("expected \"on-demand\" or \"permanent\", got \"{other}\""),
-                    ));
-                }
-            },
-        };
+        let infra = self.infra(raw.infra)?;
         let cost = self.cost(raw.cost)?;
         let m = raw.monitoring;
         let interval = self.positive_duration_s(
@@ -383,7 +360,8 @@ impl Validator {
     }
 
     /// One `[[strategies]]` entry: its name, its kind (read by the kind's
-    /// own module, see `strategies::KINDS`) and its own judge.
+    /// own module, see `strategies::KINDS`), its own judge, schema practice
+    /// and preStop sleep.
     fn strategy(&self, raw: RawStrategy, path: &str, replicas: u32) -> Result<StrategySpec> {
         if raw.name.trim().is_empty() {
             return Err(self.error(&format!("{path}.name"), "a strategy needs a name"));
@@ -416,12 +394,17 @@ impl Validator {
             }
         };
         let mut reader = KeyReader::checked(self, path, keys)?;
+        let prestop_sleep = match reader.f64("prestop_sleep_s")? {
+            Some(s) => Some(self.duration_s(&format!("{path}.prestop_sleep_s"), s)?),
+            None => None,
+        };
         let config = parse_kind(&mut reader, replicas)?;
         Ok(StrategySpec {
             name: raw.name,
             config,
             judge,
             schema_practice,
+            prestop_sleep,
         })
     }
 

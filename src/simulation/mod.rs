@@ -32,6 +32,7 @@ use crate::world::fleet::FleetEvent;
 use crate::world::judge::Verdict;
 use crate::world::monitor::{Decision, Monitor, MonitorEvent, MonitorParams};
 use crate::world::people::{People, PeopleEvent, PeopleParams};
+use crate::world::teardown::TeardownParams;
 use crate::world::{Happened, World, WorldEvent, WorldParams};
 use narration::{Narration, Stamp, route_text, version_name};
 use tally::{Tally, TallyEvent, TallyParams};
@@ -694,7 +695,14 @@ fn world_params(
         baseline_error_rate: scenario.release.baseline_error_rate,
         startup_s: scenario.infra.startup_s,
         progress_deadline: scenario.monitoring.progress_deadline,
-        drain: env.drain(scenario.infra.drain),
+        teardown: TeardownParams {
+            prestop: strategy
+                .prestop_sleep
+                .unwrap_or(scenario.infra.prestop_sleep),
+            endpoint_propagation: scenario.infra.endpoint_propagation,
+            drain: scenario.infra.drain,
+            deregistration_delay: env.routing.deregistration_delay,
+        },
         min_ready: env.min_ready,
         initial_route: env.initial_route,
         switch: env.routing.switch.clone(),
@@ -816,6 +824,7 @@ mod tests {
             config: Arc::new(Spinning),
             judge: None,
             schema_practice: None,
+            prestop_sleep: None,
         };
         let err = simulate(&scenario, &spec, &Release::healthy(), 1, 0).unwrap_err();
         assert!(matches!(err, Error::Internal(_)), "{err}");
@@ -835,6 +844,7 @@ mod tests {
             config: Arc::new(config),
             judge: None,
             schema_practice: None,
+            prestop_sleep: None,
         };
         let outcome = simulate(&scenario, &spec, &Release::healthy(), 1, 0).unwrap();
         assert_eq!(outcome.kind, Kind::Promoted);

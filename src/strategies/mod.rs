@@ -148,14 +148,6 @@ impl Default for Environment {
     }
 }
 
-impl Environment {
-    /// How long a removed ready instance drains: a load balancer's
-    /// deregistration delay replaces the platform's grace period.
-    pub fn drain(&self, platform: SimTime) -> SimTime {
-        self.routing.deregistration_delay.unwrap_or(platform)
-    }
-}
-
 /// A validated strategy from the scenario: builds a fresh controller per run.
 pub trait StrategyConfig: fmt::Debug + Send + Sync {
     fn kind(&self) -> &'static str;

@@ -67,6 +67,22 @@ impl Connections {
     /// spread over `instances` instances, goes away: its connections are cut
     /// and reopen where routing points (`routed` share to new). Returns the cut.
     pub fn instance_gone(&mut self, on_new_version: bool, instances: u32, routed: f64) -> f64 {
+        let cut = self.move_off(on_new_version, instances, routed) * self.open;
+        self.cut += cut;
+        cut
+    }
+
+    /// One instance goes away after its connections closed on their own (a
+    /// load balancer completed its deregistration): what the expected
+    /// counts still hold on it, under half a connection, moves without
+    /// being counted as cut.
+    pub fn instance_emptied(&mut self, on_new_version: bool, instances: u32, routed: f64) {
+        self.move_off(on_new_version, instances, routed);
+    }
+
+    /// Moves one instance's share of its version's connections to where
+    /// routing points; returns the share moved.
+    fn move_off(&mut self, on_new_version: bool, instances: u32, routed: f64) -> f64 {
         if instances == 0 || self.open <= 0.0 {
             return 0.0;
         }
@@ -76,16 +92,14 @@ impl Connections {
             1.0 - self.on_new
         };
         let moved = share_on_version / instances as f64;
-        // The cut connections reconnect at once, split by routing.
+        // The connections reconnect at once, split by routing.
         if on_new_version {
             self.on_new += -moved + moved * routed;
         } else {
             self.on_new += moved * routed;
         }
         self.on_new = self.on_new.clamp(0.0, 1.0);
-        let cut = moved * self.open;
-        self.cut += cut;
-        cut
+        moved
     }
 }
 

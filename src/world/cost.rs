@@ -121,22 +121,27 @@ pub struct IncidentPrices {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::world::fleet::Removal;
 
     #[test]
     fn blue_green_hours_split_into_states() {
         // Blue (2 instances) serves until the switch at 30 s, then idles until
         // scaled down at 60 s and drains 10 s; green boots 0..30 s and serves after.
         let mut f = Fleet::running(2);
-        f.scale(Version::New, 2, SimTime::ZERO, SimTime::ZERO, || {
-            SimTime::from_secs(30)
-        });
+        f.scale(
+            Version::New,
+            2,
+            SimTime::ZERO,
+            Removal::after(SimTime::ZERO),
+            || SimTime::from_secs(30),
+        );
         f.mark_ready(2, SimTime::from_secs(30));
         f.mark_ready(3, SimTime::from_secs(30));
         f.scale(
             Version::Old,
             0,
             SimTime::from_secs(60),
-            SimTime::from_secs(10),
+            Removal::after(SimTime::from_secs(10)),
             || SimTime::ZERO,
         );
         f.mark_gone(0, SimTime::from_secs(70));

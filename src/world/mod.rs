@@ -23,6 +23,7 @@ pub mod monitor;
 pub mod people;
 pub mod router;
 pub mod sessions;
+pub mod teardown;
 pub mod traffic;
 
 use crate::engine::{Schedule, SimTime};
@@ -30,10 +31,11 @@ use crate::stats::Spread;
 use crate::vocab::{Counts, Defect, DefectKind, Route, Version};
 use connections::Connections;
 use database::{Database, DatabaseChange, DatabaseEvent, MigrationTiming};
-use fleet::{Fleet, FleetEvent};
+use fleet::{Fleet, FleetEvent, Removal};
 use rand_chacha::ChaCha8Rng;
 use router::{Router, Switch};
 use sessions::Sessions;
+use teardown::TeardownParams;
 use traffic::{DailyCurve, Offer, UserExposure, VersionSpan};
 
 /// A rollback has taken effect once the new version serves under this share
@@ -61,8 +63,9 @@ pub struct WorldParams {
     pub startup_s: Spread,
     /// A new instance not ready by then fails the deployment.
     pub progress_deadline: SimTime,
-    /// A removed ready instance drains this long.
-    pub drain: SimTime,
+    /// How a removed ready instance leaves: preStop sleep, endpoint
+    /// propagation, drain, and a load balancer's deregistration.
+    pub teardown: TeardownParams,
     pub min_ready: SimTime,
     pub initial_route: Route,
     pub switch: Switch,
@@ -152,7 +155,7 @@ pub struct World {
     baseline_error_rate: f64,
     startup_s: Spread,
     progress_deadline: SimTime,
-    drain: SimTime,
+    teardown: TeardownParams,
     min_ready: SimTime,
     sticky: bool,
     settle_below: f64,
@@ -185,7 +188,7 @@ impl World {
             baseline_error_rate: p.baseline_error_rate,
             startup_s: p.startup_s,
             progress_deadline: p.progress_deadline,
-            drain: p.drain,
+            teardown: p.teardown,
             min_ready: p.min_ready,
             sticky: p.sticky,
             settle_below: p.settle_below,
@@ -239,12 +242,20 @@ impl World {
         self.defect.as_ref().map(|d| d.kind)
     }
 
+    /// Instance counts as the router spreads requests over them: stopping
+    /// instances still listed in their version's endpoints count as ready.
+    fn endpoints(&self, version: Version) -> Counts {
+        let mut counts = self.fleet.counts(version);
+        counts.ready += self.fleet.listed(version).total();
+        counts
+    }
+
     /// Share of requests routed to the new version at `now` (before long-lived connections).
     pub fn routed_share(&self, now: SimTime) -> f64 {
         self.router.routed_share(
             now,
-            self.fleet.counts(Version::Old),
-            self.fleet.counts(Version::New),
+            self.endpoints(Version::Old),
+            self.endpoints(Version::New),
         )
     }
 
@@ -282,6 +293,14 @@ impl World {
             WorldEvent::Fleet(FleetEvent::StartupDone(id)) => self.startup_done(id, q.now()),
             WorldEvent::Fleet(FleetEvent::Available(id)) => self.available(id),
             WorldEvent::Fleet(FleetEvent::Gone(id)) => self.instance_gone(id, q.now()),
+            WorldEvent::Fleet(FleetEvent::StopsAccepting(id)) => {
+                self.fleet.stops_accepting(id);
+                Happened::Nothing
+            }
+            WorldEvent::Fleet(FleetEvent::Delisted(id)) => {
+                self.fleet.delisted(id);
+                Happened::Nothing
+            }
             WorldEvent::Fleet(FleetEvent::ProgressCheck(id)) => {
                 let inst = &self.fleet.instances()[id];
                 if inst.version == Version::New && inst.is_live() && inst.ready_at.is_none() {
@@ -381,19 +400,62 @@ impl World {
         }
     }
 
-    /// An instance finished draining: its long-lived connections are cut.
+    /// An instance finished draining: its long-lived connections are cut,
+    /// unless a load balancer let it go before the deregistration delay,
+    /// which it does only once they have closed.
     fn instance_gone(&mut self, id: usize, now: SimTime) -> Happened {
-        let version = self.fleet.instances()[id].version;
-        if self.fleet.instances()[id].gone_at.is_some() {
+        let inst = &self.fleet.instances()[id];
+        let version = inst.version;
+        if inst.gone_at.is_some() {
             return Happened::Nothing;
         }
+        let stopped_for = now.saturating_sub(inst.stopping_at.unwrap_or(now));
+        let closed = self
+            .teardown
+            .deregistration_delay
+            .is_some_and(|delay| stopped_for < delay);
         let holding = self.fleet.holding_connections(version);
         let routed = self.routed_share(now);
-        let cut = self
-            .connections
-            .instance_gone(version == Version::New, holding, routed);
+        let on_new = version == Version::New;
+        let cut = if closed {
+            self.connections.instance_emptied(on_new, holding, routed);
+            0.0
+        } else {
+            self.connections.instance_gone(on_new, holding, routed)
+        };
         self.fleet.mark_gone(id, now);
         Happened::Gone { version, cut }
+    }
+
+    /// How the ready instances of `version` removed now leave. Clients keep
+    /// sending requests to them only if the router sends the version any
+    /// now. This ignores a route back to the version within the propagation
+    /// delay: the strategies route back only once new instances of it are
+    /// ready, and those take the requests.
+    fn removal(&self, version: Version, now: SimTime) -> Removal {
+        let t = self.teardown;
+        let holding = self.fleet.holding_connections(version);
+        let per_instance = if holding > 0 && t.deregistration_delay.is_some() {
+            let share = match version {
+                Version::New => self.connections.on_new,
+                Version::Old => 1.0 - self.connections.on_new,
+            };
+            self.connections.open * share / holding as f64
+        } else {
+            0.0
+        };
+        let routed_new = self.routed_share(now);
+        let receives = match (self.router.target(), version) {
+            (Route::ByReadyInstances, _) => true,
+            (_, Version::New) => routed_new > 0.0,
+            (_, Version::Old) => routed_new < 1.0,
+        };
+        Removal {
+            gone_after: t.gone_after(per_instance, self.connections.lifetime_s),
+            listed_for: t.endpoint_propagation,
+            listed: t.listed().filter(|_| receives),
+            stops_accepting_after: t.stops_accepting_after(),
+        }
     }
 
     /// Scales `version` to `replicas` spec instances; false when it already
@@ -410,8 +472,9 @@ impl World {
         let now = q.now();
         let ready_before = self.fleet.counts(version).ready;
         let sessions_share = self.sessions_share(version, now);
+        let removal = self.removal(version, now);
         let (startup, rng) = (self.startup_s, &mut self.startup_rng);
-        let events = self.fleet.scale(version, replicas, now, self.drain, || {
+        let events = self.fleet.scale(version, replicas, now, removal, || {
             SimTime::from_secs_f64(startup.sample(rng))
         });
         let removed = ready_before.saturating_sub(self.fleet.counts(version).ready);
@@ -436,10 +499,7 @@ impl World {
     /// the new version at, if it names one.
     pub fn route(&mut self, route: Route, q: &mut impl Schedule<WorldEvent>) -> Option<f64> {
         let now = q.now();
-        let (old, new) = (
-            self.fleet.counts(Version::Old),
-            self.fleet.counts(Version::New),
-        );
+        let (old, new) = (self.endpoints(Version::Old), self.endpoints(Version::New));
         let routed_before = self.routed_share(now);
         self.router.set(route, now, old, new);
         let target = match route {
@@ -513,20 +573,35 @@ impl World {
             + c.request_share * conn_left * decay
     }
 
-    /// Requests per second `version` can serve: its ready instances for every
-    /// request, and its draining instances for the long-lived connections
-    /// still pinned to them (a draining instance takes no new requests).
-    fn capacity_rps(&self, version: Version, routed: f64, pinned: f64) -> f64 {
+    /// What `version` does with the requests it is offered: the requests
+    /// per second it can serve (its ready and still-accepting listed
+    /// instances for every request, its other draining instances for the
+    /// long-lived connections still pinned to them, since a draining instance
+    /// takes no new requests), and the share of its requests that reach a
+    /// listed instance that refuses them (SIGTERM before the endpoint change
+    /// reached the client).
+    fn serving(&self, version: Version, routed: f64, pinned: f64) -> (f64, f64) {
         let ready = self.fleet.counts(version).ready as f64;
-        let draining = self.fleet.holding_connections(version) as f64 - ready;
+        let listed = self.fleet.listed(version);
+        let (accepting, refusing) = (listed.accepting as f64, listed.refusing as f64);
+        let draining = self.fleet.holding_connections(version) as f64 - ready - accepting;
         let l = self.connections.request_share;
-        let offered = (1.0 - l) * routed + l * pinned;
-        let pinned_part = if offered > 0.0 {
-            l * pinned / offered
+        let short = (1.0 - l) * routed;
+        let offered = short + l * pinned;
+        let (pinned_part, refused_share) = if offered > 0.0 {
+            let endpoints = ready + accepting + refusing;
+            let refused = if refusing > 0.0 {
+                short * refusing / endpoints
+            } else {
+                0.0
+            };
+            (l * pinned / offered, refused / offered)
         } else {
-            0.0
+            (0.0, 0.0)
         };
-        (ready + draining.max(0.0) * pinned_part) * self.capacity_rps_per_instance
+        let capacity =
+            (ready + accepting + draining.max(0.0) * pinned_part) * self.capacity_rps_per_instance;
+        (capacity, refused_share)
     }
 
     /// Draws the traffic of [last accounted, now) under the routing that held
@@ -540,9 +615,13 @@ impl World {
             return None;
         }
         let duration_s = (now - from).as_secs_f64();
-        let old = self.fleet.counts(Version::Old);
         let new = self.fleet.counts(Version::New);
-        let routed = self.router.mean_routed_share(from, now, old, new);
+        let routed = self.router.mean_routed_share(
+            from,
+            now,
+            self.endpoints(Version::Old),
+            self.endpoints(Version::New),
+        );
         let conn_mean = self.connections.mean_on_new(duration_s, routed);
         self.connections.relax(duration_s, routed);
         if !observing {
@@ -572,13 +651,14 @@ impl World {
             self.schema_fails_on(Version::Old),
             self.schema_fails_on(Version::New),
         );
-        let old_capacity = self.capacity_rps(Version::Old, 1.0 - routed, 1.0 - conn_mean);
-        let new_capacity = self.capacity_rps(Version::New, routed, conn_mean);
+        let (old_capacity, old_refused) = self.serving(Version::Old, 1.0 - routed, 1.0 - conn_mean);
+        let (new_capacity, new_refused) = self.serving(Version::New, routed, conn_mean);
         let old_span = traffic::draw(
             &mut self.traffic_rng,
             Offer {
                 rate_rps: rate * (1.0 - share_new),
                 capacity_rps: old_capacity,
+                refused_share: old_refused,
                 schema_error_rate: old_schema,
                 defect_error_rate: 0.0,
                 baseline_error_rate: self.baseline_error_rate,
@@ -590,6 +670,7 @@ impl World {
             Offer {
                 rate_rps: rate * share_new,
                 capacity_rps: new_capacity,
+                refused_share: new_refused,
                 schema_error_rate: new_schema,
                 defect_error_rate: defect_rate,
                 baseline_error_rate: self.baseline_error_rate,

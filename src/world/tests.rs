@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::engine::{EventQueue, Purpose, stream};
+use teardown::TeardownParams;
 
 fn params(replicas: u32) -> WorldParams {
     WorldParams {
@@ -19,7 +20,12 @@ fn params(replicas: u32) -> WorldParams {
         baseline_error_rate: 0.0,
         startup_s: Spread::fixed(30.0),
         progress_deadline: SimTime::from_secs(600),
-        drain: SimTime::from_secs(30),
+        teardown: TeardownParams {
+            prestop: SimTime::ZERO,
+            endpoint_propagation: SimTime::ZERO,
+            drain: SimTime::from_secs(30),
+            deregistration_delay: None,
+        },
         min_ready: SimTime::ZERO,
         initial_route: Route::ByReadyInstances,
         switch: Switch::Immediate,
@@ -208,4 +214,156 @@ fn a_crash_on_start_defect_fails_every_request_routed_to_it() {
     assert_eq!(span.defect_failures, Some(span.new.dropped));
     assert!(span.new.dropped > 0);
     assert!(w.draw_users_affected() > 0);
+}
+
+fn teardown(prestop_s: u64, propagation_s: u64, delay_s: Option<u64>) -> TeardownParams {
+    TeardownParams {
+        prestop: SimTime::from_secs(prestop_s),
+        endpoint_propagation: SimTime::from_secs(propagation_s),
+        drain: SimTime::from_secs(30),
+        deregistration_delay: delay_s.map(SimTime::from_secs),
+    }
+}
+
+#[test]
+fn a_terminating_instance_keeps_its_share_until_its_endpoint_is_gone() {
+    // 5 instances, one removed with a 2 s endpoint propagation and no preStop
+    // sleep: for 2 s the Service still spreads requests over 5 endpoints, and
+    // the removed one, which had SIGTERM at once, refuses its fifth.
+    let mut p = params(5);
+    p.teardown = teardown(0, 2, None);
+    let mut w = world(p);
+    let mut q: EventQueue<WorldEvent> = EventQueue::new();
+    w.scale(Version::Old, 4, &mut q);
+    assert_eq!(w.serving(Version::Old, 1.0, 1.0), (400.0, 0.2));
+    w.scale(Version::New, 1, &mut q);
+    assert_eq!(
+        drain(&mut q),
+        vec![
+            (
+                SimTime::from_secs(2),
+                WorldEvent::Fleet(FleetEvent::Delisted(4))
+            ),
+            (
+                SimTime::from_secs(30),
+                WorldEvent::Fleet(FleetEvent::Gone(4))
+            ),
+            (
+                SimTime::from_secs(30),
+                WorldEvent::Fleet(FleetEvent::StartupDone(5))
+            ),
+            (
+                SimTime::from_secs(600),
+                WorldEvent::Fleet(FleetEvent::ProgressCheck(5))
+            ),
+        ]
+    );
+    w.handle(WorldEvent::Fleet(FleetEvent::Delisted(4)), &mut q);
+    assert_eq!(w.serving(Version::Old, 1.0, 1.0), (400.0, 0.0));
+}
+
+#[test]
+fn a_prestop_sleep_as_long_as_the_propagation_keeps_the_instance_serving() {
+    let mut p = params(5);
+    p.teardown = teardown(2, 2, None);
+    let mut w = world(p);
+    let mut q: EventQueue<WorldEvent> = EventQueue::new();
+    w.scale(Version::Old, 4, &mut q);
+    // Listed and accepting: it serves its fifth like a ready instance.
+    assert_eq!(w.serving(Version::Old, 1.0, 1.0), (500.0, 0.0));
+    // Gone after its 2 s sleep and 30 s drain; no SIGTERM while listed.
+    assert_eq!(
+        drain(&mut q),
+        vec![
+            (
+                SimTime::from_secs(2),
+                WorldEvent::Fleet(FleetEvent::Delisted(4))
+            ),
+            (
+                SimTime::from_secs(32),
+                WorldEvent::Fleet(FleetEvent::Gone(4))
+            ),
+        ]
+    );
+    // A 1 s sleep ends inside the 2 s propagation: it refuses for the last second.
+    let mut p = params(5);
+    p.teardown = teardown(1, 2, None);
+    let mut w = world(p);
+    let mut q: EventQueue<WorldEvent> = EventQueue::new();
+    w.scale(Version::Old, 4, &mut q);
+    let (at, e) = q.pop().unwrap();
+    assert_eq!(
+        (at, e),
+        (
+            SimTime::from_secs(1),
+            WorldEvent::Fleet(FleetEvent::StopsAccepting(4))
+        )
+    );
+    w.handle(e, &mut q);
+    assert_eq!(w.serving(Version::Old, 1.0, 1.0), (400.0, 0.2));
+}
+
+#[test]
+fn a_version_the_router_sends_nothing_has_no_listed_instances() {
+    // Blue after the switch: routing sends it nothing, so its endpoints do not matter.
+    let mut p = params(5);
+    p.teardown = teardown(0, 2, None);
+    p.initial_route = Route::All(Version::New);
+    let mut w = world(p);
+    let mut q: EventQueue<WorldEvent> = EventQueue::new();
+    w.scale(Version::Old, 0, &mut q);
+    assert_eq!(w.fleet().listed(Version::Old).total(), 0);
+    assert_eq!(
+        drain(&mut q),
+        (0..5)
+            .rev()
+            .map(|id| (
+                SimTime::from_secs(30),
+                WorldEvent::Fleet(FleetEvent::Gone(id))
+            ))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_load_balancer_target_leaves_when_its_requests_and_connections_are_done() {
+    // Blue after the switch behind a load balancer: no connections, so each
+    // target is gone after its 30 s drain of in-flight requests, not the 300 s delay.
+    let mut p = params(10);
+    p.teardown = teardown(0, 2, Some(300));
+    p.initial_route = Route::All(Version::New);
+    let mut w = world(p.clone());
+    let mut q: EventQueue<WorldEvent> = EventQueue::new();
+    w.scale(Version::Old, 0, &mut q);
+    let events = drain(&mut q);
+    assert_eq!(events.len(), 10);
+    assert!(events.iter().all(|(at, e)| *at == SimTime::from_secs(30)
+        && matches!(e, WorldEvent::Fleet(FleetEvent::Gone(_)))));
+    // 1,000 connections, all on blue, 100 a target, mean lifetime 30 s: they
+    // have closed after 30 · ln(200) = 158.950 s, and nothing is cut.
+    p.long_lived_connections = 1000.0;
+    p.connection_lifetime_s = 30.0;
+    let mut w = world(p.clone());
+    let mut q: EventQueue<WorldEvent> = EventQueue::new();
+    w.scale(Version::Old, 0, &mut q);
+    let events = drain(&mut q);
+    assert!(events.iter().all(|(at, _)| *at == SimTime(158_950)));
+    for (_, e) in events {
+        assert!(matches!(
+            w.handle(e, &mut q),
+            Happened::Gone { version: Version::Old, cut } if cut == 0.0
+        ));
+    }
+    assert_eq!(w.connections().cut, 0.0);
+    // Mean lifetime 30 min: 1800 · ln(200) = 9,537 s, so the delay cuts them at 300 s.
+    p.connection_lifetime_s = 1800.0;
+    let mut w = world(p);
+    let mut q: EventQueue<WorldEvent> = EventQueue::new();
+    w.scale(Version::Old, 0, &mut q);
+    let (at, e) = q.pop().unwrap();
+    assert_eq!(at, SimTime::from_secs(300));
+    assert!(matches!(
+        w.handle(e, &mut q),
+        Happened::Gone { version: Version::Old, cut } if cut == 100.0
+    ));
 }

@@ -73,6 +73,9 @@ pub struct Offer {
     pub rate_rps: f64,
     /// Requests per second its ready instances can serve.
     pub capacity_rps: f64,
+    /// Share of its requests that reach an instance which refuses them (it
+    /// has had SIGTERM but clients still list it); they are dropped.
+    pub refused_share: f64,
     /// Failure probability of a request against a schema the version cannot
     /// serve (the touched share; 0 when the schema fits).
     pub schema_error_rate: f64,
@@ -84,8 +87,11 @@ pub struct Offer {
 
 /// Draws one span of `duration_s` seconds for one version.
 pub fn draw<R: Rng + ?Sized>(rng: &mut R, offer: Offer, duration_s: f64) -> VersionSpan {
-    let served_rate = offer.rate_rps.min(offer.capacity_rps).max(0.0);
-    let dropped_rate = (offer.rate_rps - served_rate).max(0.0);
+    let refused_rate = offer.rate_rps * offer.refused_share;
+    let accepted_rate = offer.rate_rps - refused_rate;
+    let served_rate = accepted_rate.min(offer.capacity_rps).max(0.0);
+    // Dropped for lack of capacity and refused are one Poisson stream.
+    let dropped_rate = (accepted_rate - served_rate).max(0.0) + refused_rate;
     let served = poisson(rng, served_rate * duration_s);
     let dropped = poisson(rng, dropped_rate * duration_s);
     // A request the schema cannot serve fails first; the defect fails some
@@ -282,6 +288,7 @@ mod tests {
             Offer {
                 rate_rps: 1000.0,
                 capacity_rps: 0.0,
+                refused_share: 0.0,
                 schema_error_rate: 0.0,
                 defect_error_rate: 0.5,
                 baseline_error_rate: 0.0,
