@@ -54,6 +54,8 @@ pub struct MonthlyRow {
     pub on_demand_infra_usd: f64,
     pub monthly_failed_requests: f64,
     pub monthly_dropped_requests: f64,
+    /// Seconds a month the service is down for its users (`downtime_s`).
+    pub monthly_downtime_s: f64,
     pub monthly_incident_cost_usd: f64,
     /// 95th percentile of a month's incident cost (a bad month).
     pub monthly_incident_cost_p95_usd: f64,
@@ -120,6 +122,7 @@ fn row(scenario: &Scenario, results: &Results, i: usize, spec: &StrategySpec) ->
         on_demand_infra_usd,
         monthly_failed_requests: deploys * mean(Metric::FailedRequests),
         monthly_dropped_requests: deploys * mean(Metric::DroppedRequests),
+        monthly_downtime_s: deploys * mean(Metric::Downtime),
         monthly_incident_cost_usd,
         monthly_incident_cost_p95_usd: p95_monthly_incident_usd(
             &results.values(i, Metric::IncidentCost),

@@ -91,11 +91,13 @@ metrics! {
     OldVersionHours => "old_version_instance_hours": "instance-hours of the old version's instances (blue, stable), every state",
     NewVersionHours => "new_version_instance_hours": "instance-hours of the new version's instances (green, canary), every state",
     ExtraCost => "extra_cost_usd": "infra_cost_usd minus running the service unchanged for the same window",
-    IncidentCost => "incident_cost_usd": "failed_requests × cost_per_failed_request_usd + (failed + dropped requests as minutes of full outage) × downtime_cost_per_minute_usd",
+    IncidentCost => "incident_cost_usd": "downtime_s / 60 × downtime_cost_per_minute_usd + failed_requests_outside_downtime × cost_per_failed_request_usd: each failed or dropped request priced once",
     SchemaFailedRequests => "schema_failed_requests": "requests of either version that failed because the schema no longer fitted it (part of failed_requests; with a [database] table)",
     RollbackFailed => "rollback_failed": "1 when a rollback could not mitigate because the old version could not serve the new schema, else 0 (rolled-back releases, with a [database] table)",
     WritesLost => "writes_lost": "writes lost by the schema's recovery: every write since the migration for a restore, the new version's writes in the new shape for a down-migration (with a [database] table)",
     TimeToRecover => "time_to_recover_s": "rollback decision to the schema's recovery complete (rollbacks that needed one, with a [database] table)",
+    Downtime => "downtime_s": "seconds in which the service was down for its users: spans where at least outage_error_share of the requests offered failed or were dropped",
+    FailedOutsideDowntime => "failed_requests_outside_downtime": "failed and dropped requests in the spans below outage_error_share (those inside downtime_s are priced with its minutes)",
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -137,9 +137,10 @@ fn versus(winner: &MonthlyRow, other: &MonthlyRow, role: &str) -> String {
     )
 }
 
-/// What drives incident cost, winner against other: failed and dropped
-/// requests a month, and how long a rollback takes. A rollback that is slower
-/// for the winner is still named, as a "though", so the text never hides it.
+/// What drives incident cost, winner against other: failed requests, time
+/// down and dropped requests a month, and how long a rollback takes. A
+/// rollback that is slower for the winner is still named, as a "though", so
+/// the text never hides it.
 fn drivers(winner: &MonthlyRow, other: &MonthlyRow) -> String {
     let (w_failed, o_failed) = (
         count(winner.monthly_failed_requests),
@@ -150,6 +151,13 @@ fn drivers(winner: &MonthlyRow, other: &MonthlyRow) -> String {
     } else {
         format!("it fails {w_failed} requests a month instead of {o_failed}")
     }];
+    let (w_down, o_down) = (
+        time_down(winner.monthly_downtime_s),
+        time_down(other.monthly_downtime_s),
+    );
+    if w_down != o_down {
+        parts.push(format!("is down {w_down} a month instead of {o_down}"));
+    }
     if winner.monthly_dropped_requests.round() > 0.0 || other.monthly_dropped_requests.round() > 0.0
     {
         parts.push(format!(
@@ -190,6 +198,18 @@ fn drivers(winner: &MonthlyRow, other: &MonthlyRow) -> String {
     format!("{listed}{though}")
 }
 
+/// Downtime as people say it: none at all is "0 s", and a little that
+/// would print as "0.0 s" is "under 0.1 s".
+fn time_down(seconds: f64) -> String {
+    if seconds <= 0.0 {
+        "0 s".into()
+    } else if seconds < 0.05 {
+        "under 0.1 s".into()
+    } else {
+        duration(seconds)
+    }
+}
+
 /// What the winner's extra infrastructure buys, in operators' words (each
 /// strategy names its own extra instances in its `Environment`).
 fn capacity_word(row: &MonthlyRow) -> &'static str {
@@ -221,6 +241,7 @@ mod tests {
             on_demand_infra_usd: infra,
             monthly_failed_requests: incident * 10.0,
             monthly_dropped_requests: 0.0,
+            monthly_downtime_s: 0.0,
             monthly_incident_cost_usd: incident,
             monthly_incident_cost_p95_usd: incident * 3.0,
             expected_total_monthly_usd: infra + incident,
@@ -262,6 +283,21 @@ mod tests {
         );
         assert!(text.contains("Against in-place (the cheapest infrastructure)"));
         assert!(!text.contains("hardly matters"), "a 43% margin is no tie");
+    }
+
+    #[test]
+    fn downtime_is_named_beside_the_failed_requests() {
+        let mut in_place = row("in-place", "in-place", 700.0, 400.0);
+        in_place.monthly_downtime_s = 1800.0;
+        let ranked = rank(&[in_place, row("canary", "canary", 703.0, 8.0)]);
+        let text = rationale(&ranked).join("\n");
+        assert!(
+            text.contains(
+                "because it fails 80 requests a month instead of 4,000, is down 0 s a month \
+                 instead of 30 min and its rollback takes 8 s instead of 7 min."
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -582,6 +582,21 @@ fn money_that_would_overflow_monthly_sums_is_refused() {
 }
 
 #[test]
+fn an_outage_share_outside_0_to_1_is_refused() {
+    for (value, says) in [
+        ("0", "must be greater than 0"),
+        ("1.5", "at most 1: it is a share of the requests offered"),
+    ] {
+        let (text, line) = replace_line(
+            "[cost]",
+            "outage_error_share",
+            &format!("outage_error_share = {value}"),
+        );
+        assert_rejected_saying(value, &text, "cost.outage_error_share", line, &[says]);
+    }
+}
+
+#[test]
 fn counts_beyond_their_limits_are_refused() {
     let (text, line) = replace_line(
         "[traffic]",

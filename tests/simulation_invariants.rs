@@ -116,13 +116,14 @@ fn the_invariants_catch_broken_outcomes() {
         Some(scenario.service.instances as f64),
     );
     assert_eq!(cases::check(&scenario, &healthy), Ok(()));
-    let broken: [(Metric, f64); 6] = [
+    let broken: [(Metric, f64); 7] = [
         (Metric::FailedRequests, -1.0),
         (Metric::StaleAfter5Min, 1.5),
         (Metric::UsersAffected, 1e12),
         (Metric::RollbackTime, -0.001),
         (Metric::DroppedRequests, f64::INFINITY),
         (Metric::ExtraCost, -5.0),
+        (Metric::IncidentCost, 5.0),
     ];
     for (m, v) in broken {
         let mut o = healthy.clone();

@@ -314,10 +314,11 @@ pub fn generate(rng: &mut Rng) -> String {
     );
     let _ = writeln!(
         s,
-        "[cost]\ndeploys_per_month = {}\ncost_per_failed_request_usd = {}\ndowntime_cost_per_minute_usd = {}",
+        "[cost]\ndeploys_per_month = {}\ncost_per_failed_request_usd = {}\ndowntime_cost_per_minute_usd = {}\noutage_error_share = {}",
         num(rng, 0.0, 1000.0),
         num(rng, 0.0, 10.0),
-        num(rng, 0.0, 100_000.0)
+        num(rng, 0.0, 100_000.0),
+        num(rng, 0.001, 1.0)
     );
     for i in 0..rng.random_range(1..=4) {
         s.push_str(&strategy(rng, i, instances, interval));
@@ -584,6 +585,25 @@ pub fn check(scenario: &Scenario, o: &Outcome) -> Result<(), String> {
     {
         return Err(format!(
             "instance_hours {hours} below the fleet's own for the window (extra_cost_usd {extra})"
+        ));
+    }
+    // Each failed or dropped request is priced once: by the minute inside
+    // downtime, by the request outside it.
+    let dropped = get(Metric::DroppedRequests).ok_or("dropped_requests missing")?;
+    let outside =
+        get(Metric::FailedOutsideDowntime).ok_or("failed_requests_outside_downtime missing")?;
+    if outside > failed + dropped {
+        return Err(format!(
+            "failed_requests_outside_downtime {outside} > failed {failed} + dropped {dropped}"
+        ));
+    }
+    let down_s = get(Metric::Downtime).ok_or("downtime_s missing")?;
+    let incident = get(Metric::IncidentCost).ok_or("incident_cost_usd missing")?;
+    let priced = down_s / 60.0 * scenario.cost.downtime_cost_per_minute_usd
+        + outside * scenario.cost.cost_per_failed_request_usd;
+    if !close(incident, priced) {
+        return Err(format!(
+            "incident_cost_usd {incident} != {down_s} s down and {outside} requests priced"
         ));
     }
     let peak = get(Metric::PeakInstances).ok_or("peak_instances missing")?;

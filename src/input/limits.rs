@@ -85,6 +85,13 @@ pub const DOWNTIME_COST_PER_MINUTE_USD: Limit = Limit {
     why: "monthly sums must stay finite",
 };
 
+/// A share of the requests offered cannot exceed all of them.
+pub const OUTAGE_ERROR_SHARE: Limit = Limit {
+    max: 1.0,
+    unit: "",
+    why: "it is a share of the requests offered",
+};
+
 /// About one deploy every 26 seconds, around the clock.
 pub const DEPLOYS_PER_MONTH: Limit = Limit {
     max: 100_000.0,

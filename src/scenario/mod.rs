@@ -171,9 +171,13 @@ pub struct Cost {
     pub deploys_per_month: f64,
     /// Money lost per request that failed because of a defect.
     pub cost_per_failed_request_usd: f64,
-    /// Money lost per minute of full outage; partial impact counts as the
-    /// equivalent minutes ((failed + dropped requests) / requests per minute).
+    /// Money lost per minute of downtime: time in which at least
+    /// `outage_error_share` of the requests fail or are dropped. Failures
+    /// outside downtime are priced per request instead, so none is priced twice.
     pub downtime_cost_per_minute_usd: f64,
+    /// The share of requests failing (failed + dropped over offered) at or
+    /// above which the service counts as down, in (0, 1].
+    pub outage_error_share: f64,
 }
 
 #[derive(Debug, Clone)]

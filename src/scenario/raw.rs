@@ -42,6 +42,7 @@ pub struct RawCost {
     pub deploys_per_month: Option<f64>,
     pub cost_per_failed_request_usd: Option<f64>,
     pub downtime_cost_per_minute_usd: Option<f64>,
+    pub outage_error_share: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -335,6 +335,7 @@ impl Validator {
             deploys_per_month: None,
             cost_per_failed_request_usd: None,
             downtime_cost_per_minute_usd: None,
+            outage_error_share: None,
         });
         Ok(Cost {
             // About one deploy per working day: DORA "high" performers deploy
@@ -355,6 +356,16 @@ impl Validator {
                 "cost.downtime_cost_per_minute_usd",
                 raw.downtime_cost_per_minute_usd.unwrap_or(8851.0),
                 limits::DOWNTIME_COST_PER_MINUTE_USD,
+            )?,
+            // Down for its users when at least half the requests fail: most
+            // users then cannot finish what they came to do and a retry
+            // succeeds no more often than it fails, so the time is lost as a
+            // whole rather than request by request (R). Above 0: at 0 every
+            // span would be downtime.
+            outage_error_share: self.positive(
+                "cost.outage_error_share",
+                raw.outage_error_share.unwrap_or(0.5),
+                limits::OUTAGE_ERROR_SHARE,
             )?,
         })
     }

@@ -144,11 +144,11 @@ impl<'a> Simulation<'a> {
         let tally = TallyParams {
             replicas,
             price_usd_per_hour: scenario.infra.price_usd_per_hour,
-            rate_rps: scenario.traffic.rate_rps,
             prices: IncidentPrices {
                 cost_per_failed_request_usd: scenario.cost.cost_per_failed_request_usd,
                 downtime_cost_per_minute_usd: scenario.cost.downtime_cost_per_minute_usd,
             },
+            outage_error_share: scenario.cost.outage_error_share,
             defective: release.is_defective(),
             database: scenario.database.is_some(),
         };

@@ -5,7 +5,7 @@
 
 use crate::engine::{Schedule, SimTime};
 use crate::outcome::{Kind, Metric, Outcome};
-use crate::world::cost::{self, IncidentPrices};
+use crate::world::cost::{self, Impact, IncidentPrices};
 use crate::world::{SWITCHED_AT, Span, World};
 
 /// How long after the switch to all-new began `stale_share_after_5min` is measured.
@@ -33,9 +33,9 @@ pub enum DecisionReason {
 pub struct TallyParams {
     pub replicas: u32,
     pub price_usd_per_hour: f64,
-    /// The mean request rate, for a run that observed no traffic.
-    pub rate_rps: f64,
     pub prices: IncidentPrices,
+    /// The share of requests failing at or above which a span is downtime.
+    pub outage_error_share: f64,
     pub defective: bool,
     /// The scenario has a shared database (its metrics apply).
     pub database: bool,
@@ -59,9 +59,8 @@ pub struct Tally {
     completed: Option<(SimTime, Kind)>,
     /// (from, share of requests on the new version), for cost states.
     routing_log: Vec<(SimTime, f64)>,
-    /// Requests offered over the observed window, for the mean rate.
-    offered_requests: f64,
-    observed_s: f64,
+    /// Downtime and the failures outside it, for incident money.
+    impact: Impact,
     switch_started: Option<SimTime>,
     time_to_switch_s: Option<f64>,
     stale_after_5min: Option<f64>,
@@ -82,8 +81,7 @@ impl Tally {
             mitigated_at: None,
             completed: None,
             routing_log: Vec::new(),
-            offered_requests: 0.0,
-            observed_s: 0.0,
+            impact: Impact::default(),
             switch_started: None,
             time_to_switch_s: None,
             stale_after_5min: None,
@@ -110,8 +108,12 @@ impl Tally {
 
     /// Records one span of traffic.
     pub fn record(&mut self, span: &Span) {
-        self.offered_requests += span.offered_requests;
-        self.observed_s += span.duration_s;
+        self.impact.record(
+            span.duration_s,
+            span.failing_requests(),
+            span.requests(),
+            self.params.outage_error_share,
+        );
         self.dropped_requests += span.old.dropped + span.new.dropped;
         self.schema_failed_requests += span.schema_failures;
         if let Some(failures) = span.defect_failures {
@@ -282,19 +284,14 @@ impl Tally {
         o.set(Metric::InfraCost, Some(hours * price));
         let unchanged_hours = self.params.replicas as f64 * window_end.as_secs_f64() / 3600.0;
         o.set(Metric::ExtraCost, Some((hours - unchanged_hours) * price));
-        let mean_rate = if self.observed_s > 0.0 {
-            self.offered_requests / self.observed_s
-        } else {
-            self.params.rate_rps
-        };
         o.set(
             Metric::IncidentCost,
-            Some(cost::incident_cost_usd(
-                self.params.prices,
-                failed as f64,
-                self.dropped_requests as f64,
-                mean_rate,
-            )),
+            Some(cost::incident_cost_usd(self.params.prices, self.impact)),
+        );
+        o.set(Metric::Downtime, Some(self.impact.downtime_s));
+        o.set(
+            Metric::FailedOutsideDowntime,
+            Some(self.impact.failed_outside_downtime as f64),
         );
         o.set(Metric::PeakInstances, Some(fleet.peak_instances() as f64));
         o.set(
@@ -315,25 +312,33 @@ mod tests {
         Tally::new(TallyParams {
             replicas: 2,
             price_usd_per_hour: 0.1,
-            rate_rps: 10.0,
             prices: IncidentPrices {
                 cost_per_failed_request_usd: 0.0,
                 downtime_cost_per_minute_usd: 0.0,
             },
+            outage_error_share: 0.5,
             defective: true,
             database: false,
         })
     }
 
+    /// 10 s of 100 requests: the old version serves its share, the new one
+    /// serves the rest but `dropped`, and `failures` of those fail.
     fn span(from_s: u64, share_new: f64, dropped: u64, failures: Option<u64>) -> Span {
+        let on_new = (100.0 * share_new).round() as u64;
         Span {
             from: SimTime::from_secs(from_s),
             duration_s: 10.0,
             offered_requests: 100.0,
             share_new,
-            old: VersionSpan::default(),
+            old: VersionSpan {
+                served: 100 - on_new,
+                ..VersionSpan::default()
+            },
             new: VersionSpan {
+                served: on_new - dropped,
                 dropped,
+                defect_errors: failures.unwrap_or(0),
                 ..VersionSpan::default()
             },
             defect_failures: failures,
@@ -353,7 +358,38 @@ mod tests {
         assert_eq!(t.peak_exposure, 0.25);
         assert_eq!(t.failed_requests, 10);
         assert_eq!(t.dropped_requests, 3);
-        assert_eq!((t.offered_requests, t.observed_s), (400.0, 40.0));
+        // No span reached the outage share: every failure is priced per request.
+        assert_eq!(
+            t.impact,
+            Impact {
+                downtime_s: 0.0,
+                failed_outside_downtime: 3 + 4 + 6
+            }
+        );
+    }
+
+    #[test]
+    fn a_span_at_the_outage_share_is_downtime_and_its_failures_are_not_counted_again() {
+        let mut t = tally();
+        // A crash-on-start defect: the 60 requests routed to the new version
+        // are dropped, and those drops are its failures (counted once).
+        let crash = Span {
+            new: VersionSpan {
+                dropped: 60,
+                ..VersionSpan::default()
+            },
+            ..span(0, 0.6, 0, Some(60))
+        };
+        assert_eq!((crash.failing_requests(), crash.requests()), (60, 100));
+        t.record(&crash);
+        t.record(&span(10, 0.05, 0, Some(2)));
+        assert_eq!(
+            t.impact,
+            Impact {
+                downtime_s: 10.0,
+                failed_outside_downtime: 2
+            }
+        );
     }
 
     #[test]

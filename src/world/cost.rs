@@ -92,23 +92,44 @@ fn split_by_routing(
     (serving, idle)
 }
 
-/// Incident money for one deployment: each failed request costs
-/// `cost_per_failed_request_usd`; and the requests users saw fail (failed and
-/// dropped) count as equivalent minutes of full outage at
-/// `downtime_cost_per_minute_usd`.
-pub fn incident_cost_usd(
-    prices: IncidentPrices,
-    failed_requests: f64,
-    dropped_requests: f64,
-    mean_rate_rps: f64,
-) -> f64 {
-    let outage_minutes = if mean_rate_rps > 0.0 {
-        (failed_requests + dropped_requests) / (mean_rate_rps * 60.0)
-    } else {
-        0.0
-    };
-    failed_requests * prices.cost_per_failed_request_usd
-        + outage_minutes * prices.downtime_cost_per_minute_usd
+/// What the users of one deployment saw fail, split the way it is priced:
+/// time the service was down for them, and the failures outside that time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Impact {
+    /// Seconds of spans in which at least the outage share of requests failed.
+    pub downtime_s: f64,
+    /// Failed and dropped requests in the spans below that share.
+    pub failed_outside_downtime: u64,
+}
+
+impl Impact {
+    /// Adds one span of `duration_s` seconds in which `failing` of the
+    /// `requests` offered failed (failed or dropped). A span at or above
+    /// `outage_error_share` is downtime, so its requests are priced with its
+    /// minutes, not one by one; a span without requests is never downtime.
+    /// (The share is a division, so 3 of 10 reaches 0.3 exactly, as written.)
+    pub fn record(
+        &mut self,
+        duration_s: f64,
+        failing: u64,
+        requests: u64,
+        outage_error_share: f64,
+    ) {
+        if requests > 0 && failing as f64 / requests as f64 >= outage_error_share {
+            self.downtime_s += duration_s;
+        } else {
+            self.failed_outside_downtime += failing;
+        }
+    }
+}
+
+/// Incident money for one deployment, each failed request priced once:
+/// downtime minutes × `downtime_cost_per_minute_usd` + failed and dropped
+/// requests outside downtime × `cost_per_failed_request_usd`. Linear in both
+/// prices given the simulated counts.
+pub fn incident_cost_usd(prices: IncidentPrices, impact: Impact) -> f64 {
+    impact.downtime_s / 60.0 * prices.downtime_cost_per_minute_usd
+        + impact.failed_outside_downtime as f64 * prices.cost_per_failed_request_usd
 }
 
 /// What an incident costs (the scenario's `[cost]` table).
@@ -158,13 +179,68 @@ mod tests {
         assert!((h.total() * 3600.0 - f.instance_seconds(SimTime::from_secs(100))).abs() < 1e-9);
     }
 
+    const PRICES: IncidentPrices = IncidentPrices {
+        cost_per_failed_request_usd: 0.5,
+        downtime_cost_per_minute_usd: 100.0,
+    };
+
+    /// 60 s at 10 rps with every request failing, then 100 s at 10 rps with
+    /// 1% failing (10 requests), at an outage share of 0.5.
+    fn outage_then_trickle() -> Impact {
+        let mut impact = Impact::default();
+        impact.record(60.0, 600, 600, 0.5);
+        impact.record(100.0, 10, 1000, 0.5);
+        impact
+    }
+
     #[test]
-    fn incident_cost_adds_request_and_outage_money() {
-        let prices = IncidentPrices {
-            cost_per_failed_request_usd: 0.5,
-            downtime_cost_per_minute_usd: 100.0,
+    fn a_full_outage_is_priced_by_the_minute_and_a_trickle_by_the_request() {
+        let impact = outage_then_trickle();
+        assert_eq!(
+            impact,
+            Impact {
+                downtime_s: 60.0,
+                failed_outside_downtime: 10
+            }
+        );
+        // 1 minute × $100 + 10 requests × $0.50; the 600 requests inside the
+        // outage are not priced again.
+        assert_eq!(incident_cost_usd(PRICES, impact), 100.0 + 5.0);
+    }
+
+    #[test]
+    fn no_request_is_priced_twice() {
+        let impact = outage_then_trickle();
+        let requests_only = IncidentPrices {
+            downtime_cost_per_minute_usd: 0.0,
+            ..PRICES
         };
-        // 600 failed + 600 dropped at 10 rps = 2 minutes of full outage.
-        assert_eq!(incident_cost_usd(prices, 600.0, 600.0, 10.0), 300.0 + 200.0);
+        let downtime_only = IncidentPrices {
+            cost_per_failed_request_usd: 0.0,
+            ..PRICES
+        };
+        assert_eq!(incident_cost_usd(requests_only, impact), 10.0 * 0.5);
+        assert_eq!(incident_cost_usd(downtime_only, impact), 1.0 * 100.0);
+        // The two parts add up to the whole: each failure sits in exactly one.
+        assert_eq!(
+            incident_cost_usd(requests_only, impact) + incident_cost_usd(downtime_only, impact),
+            incident_cost_usd(PRICES, impact)
+        );
+    }
+
+    #[test]
+    fn the_outage_share_is_a_threshold_reached_from_below() {
+        let mut impact = Impact::default();
+        impact.record(10.0, 49, 100, 0.5);
+        impact.record(10.0, 50, 100, 0.5);
+        impact.record(10.0, 0, 0, 0.5);
+        impact.record(10.0, 3, 10, 0.3);
+        assert_eq!(
+            impact,
+            Impact {
+                downtime_s: 20.0,
+                failed_outside_downtime: 49
+            }
+        );
     }
 }

@@ -148,6 +148,21 @@ pub struct Span {
     pub schema_failures: u64,
 }
 
+impl Span {
+    /// Requests offered to either version (served or dropped).
+    pub fn requests(&self) -> u64 {
+        self.old.requests() + self.new.requests()
+    }
+
+    /// Requests users saw fail in the span, each once: the defect's and the
+    /// schema's failures and every dropped request. A crash-on-start defect's
+    /// failures are the new version's dropped requests, so they are not
+    /// added again; the healthy baseline's errors are not the release's.
+    pub fn failing_requests(&self) -> u64 {
+        self.new.defect_errors + self.schema_failures + self.old.dropped + self.new.dropped
+    }
+}
+
 pub struct World {
     replicas: u32,
     capacity_rps_per_instance: f64,
