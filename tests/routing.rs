@@ -247,3 +247,66 @@ steps = [ {{ weight = 5, pause_s = 1800 }}, {{ weight = 100, pause_s = 0 }} ]
         u_sprayed.mean
     );
 }
+
+/// A TTL violator holds the old answer at least the TTL plus its extra hold,
+/// so the stragglers scale with the TTL: the time until 99% of requests reach
+/// the new version rises with it, from 20 s to an hour.
+#[test]
+fn dns_time_to_switch_rises_strictly_with_the_ttl() {
+    let scenario_text = |ttl_s: u32| {
+        format!(
+            r#"
+name = "dns-ttl-{ttl_s}"
+[service]
+instances = 4
+capacity_rps_per_instance = 1000
+[traffic]
+rate_rps = 100
+users = 10000
+[release]
+change_failure_rate = 0.0
+baseline_error_rate = 0.0
+[[release.defects]]
+class = "traffic-only"
+share = 1.0
+error_rate = 0.5
+[infra]
+startup_s = 30
+price_usd_per_hour = 0.1
+[monitoring]
+enabled = false
+judge = {{ kind = "consecutive", max_error_rate = 0.05, consecutive = 1 }}
+interval_s = 60
+watch_after_promotion_s = 0
+progress_deadline_s = 600
+[[strategies]]
+name = "blue-green-dns"
+kind = "blue-green"
+switch = "dns"
+dns = {{ ttl_s = {ttl_s} }}
+dns_max_wait_s = 86400
+"#
+        )
+    };
+    let time_to_switch = |ttl_s: u32| {
+        let text = scenario_text(ttl_s);
+        let scenario = Scenario::parse(&text, Path::new("dns-ttl.toml")).unwrap();
+        let r = run_scenario(&scenario, 20, 3);
+        let times = r.values(0, Metric::TimeToSwitch);
+        assert_eq!(times.len(), 20, "every release switches at TTL {ttl_s} s");
+        quantile(&times, 0.5)
+    };
+    let ttls = [20, 60, 300, 3600];
+    let times: Vec<f64> = ttls.iter().map(|&ttl| time_to_switch(ttl)).collect();
+    for (pair, ttl) in times.windows(2).zip(ttls.windows(2)) {
+        assert!(
+            pair[0] < pair[1],
+            "time_to_switch at TTL {} s: {} s, at {} s: {} s",
+            ttl[0],
+            pair[0],
+            ttl[1],
+            pair[1]
+        );
+    }
+    assert!(times[3] > 3600.0, "{times:?}");
+}

@@ -584,7 +584,7 @@ impl World {
         } else {
             0.0
         };
-        (1.0 - c.request_share) * routed_left * self.router.switch.remaining(t_s)
+        (1.0 - c.request_share) * routed_left * self.router.remaining(t_s)
             + c.request_share * conn_left * decay
     }
 
