@@ -342,9 +342,7 @@ impl<'a> Simulation<'a> {
             }
             Event::People(PeopleEvent::ActsOnDeadline) => {
                 if !self.tally.decided() {
-                    self.note(|| {
-                        "an engineer acts on the stalled deployment and rolls back".into()
-                    });
+                    self.note(|| "an engineer rolls the stalled deployment back".into());
                     self.decide_rollback(DecisionReason::ProgressDeadline);
                 }
             }
@@ -423,10 +421,7 @@ impl<'a> Simulation<'a> {
                 // Kubernetes only sets the Progressing condition to False
                 // (ProgressDeadlineExceeded); the rollout stays where it is.
                 self.deadline_reported = true;
-                self.note(|| {
-                    "progress deadline exceeded: reported (ProgressDeadlineExceeded), nothing rolls back until a person acts"
-                        .into()
-                });
+                self.note(|| "progress deadline exceeded: reported only; a person must act".into());
                 self.people.report_deadline(&mut self.queue);
             }
             Happened::ProgressDeadlineExceeded => {}
