@@ -301,3 +301,45 @@ steps = [{ weight = 50, pause_s = 600 }, { weight = 100, pause_s = 0 }]
         30.0 + 2.0 + 600.0 + 30.0 + 2.0
     );
 }
+
+#[test]
+fn an_inconclusive_analysis_pauses_the_release_for_a_person() {
+    // A pre-promotion analysis whose synthetic load is too thin to send a
+    // single request: every measurement is inconclusive (no data). Without
+    // an inconclusive limit the run counts them and completes after its 5
+    // measurements (90 to 330 s); the switch settles at 335 s and blue goes
+    // 30 s later: promoted at 365 s. With Argo's inconclusiveLimit 0 the
+    // first one (90 s) makes the analysis Inconclusive: the release pauses
+    // until a person resumes it 300 s later, then switches: 390 + 5 + 30.
+    let strategy = r#"
+name = "blue-green"
+kind = "blue-green"
+switch = "load-balancer"
+propagation_s = 5
+deregistration_delay_s = 0
+pre_promotion_analysis = true
+preview_rps = 0.000001
+"#;
+    let judge = |limit: &str| {
+        format!(
+            "{strategy}judge = {{ kind = \"argo\", max_error_rate = 0.05, count = 5{limit} }}\n"
+        )
+    };
+    let healthy = |text: &str| {
+        let mut s = scenario(
+            &defect("traffic-only", 0.2),
+            "watch_after_promotion_s = 0",
+            text,
+        );
+        s.release.change_failure_rate = 0.0;
+        s
+    };
+    assert_eq!(exact(&healthy(&judge("")), Metric::DeployDuration), 365.0);
+    assert_eq!(
+        exact(
+            &healthy(&judge(", inconclusive_limit = 0")),
+            Metric::DeployDuration
+        ),
+        425.0
+    );
+}

@@ -598,6 +598,10 @@ impl<'a> Simulation<'a> {
             self.note(|| "analysis successful".into());
             self.observe(Observation::AnalysisSucceeded);
         }
+        if report.inconclusive {
+            self.note(|| "analysis inconclusive: the release pauses for a person".into());
+            self.observe(Observation::AnalysisInconclusive);
+        }
         self.monitor.next_interval(generation, now, &mut self.queue);
     }
 

@@ -168,6 +168,7 @@ impl StrategyConfig for BlueGreenConfig {
             phase: Phase::Provisioning,
             step: 0,
             timer: Timer::default(),
+            resume: Timer::second(),
             analysis_started: false,
             analysing: false,
             kept_long_enough: false,
@@ -202,6 +203,8 @@ enum Phase {
     SmokeTesting,
     /// The pre-promotion analysis runs against idle green.
     PreAnalysis,
+    /// The pre-promotion analysis went Inconclusive: waiting for a person.
+    PreAnalysisPaused,
     /// Waiting for approval or for the auto-promotion pause.
     AwaitingPromotion,
     /// Traffic is moving to green (step `step`).
@@ -228,6 +231,9 @@ pub struct BlueGreen {
     step: usize,
     /// The pause or scale-down delay running; a rollback cancels it.
     timer: Timer,
+    /// A person resuming an Inconclusive post-promotion analysis, beside
+    /// the scale-down delay.
+    resume: Timer,
     /// The post-promotion analysis has started.
     analysis_started: bool,
     /// The post-promotion analysis has not completed yet.
@@ -352,6 +358,17 @@ impl Strategy for BlueGreen {
             }
             (P::SmokeTesting, O::SmokeTestsPassed) => self.smoke_tested(),
             (P::PreAnalysis, O::AnalysisSucceeded) => self.analysed(),
+            // Argo pauses an Inconclusive analysis until a person resumes it.
+            (P::PreAnalysis, O::AnalysisInconclusive) => {
+                self.phase = P::PreAnalysisPaused;
+                vec![self.timer.person()]
+            }
+            (P::PreAnalysisPaused, O::Timer(tag)) if self.timer.fired(*tag) => self.analysed(),
+            (P::BlueKept, O::AnalysisInconclusive) => vec![self.resume.person()],
+            (P::BlueKept, O::Timer(tag)) if self.resume.fired(*tag) => {
+                self.analysing = false;
+                self.maybe_scale_down()
+            }
             (P::AwaitingPromotion, O::Timer(tag)) if self.timer.fired(*tag) => self.start_switch(),
             (P::Switching, O::RouteSettled) if self.step + 1 < self.config.steps.len() => {
                 self.phase = P::Pausing;
@@ -374,7 +391,11 @@ impl Strategy for BlueGreen {
             }
             // Green never took traffic: tearing it down is the whole rollback.
             (
-                P::Provisioning | P::SmokeTesting | P::PreAnalysis | P::AwaitingPromotion,
+                P::Provisioning
+                | P::SmokeTesting
+                | P::PreAnalysis
+                | P::PreAnalysisPaused
+                | P::AwaitingPromotion,
                 O::RollbackDecided,
             ) => {
                 self.phase = P::RolledBack;
@@ -390,6 +411,7 @@ impl Strategy for BlueGreen {
             (P::Switching | P::Pausing | P::BlueKept, O::RollbackDecided) => {
                 self.phase = P::SwitchingBack;
                 self.timer.cancel();
+                self.resume.cancel();
                 vec![Action::Route(Route::All(Version::Old))]
             }
             (P::Promoted, O::RollbackDecided) => {

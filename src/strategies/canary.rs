@@ -456,6 +456,16 @@ impl Strategy for Canary {
                 self.phase = Phase::Pausing;
                 vec![self.config.steps[self.step].wait(&mut self.timer)]
             }
+            // Argo pauses the rollout on an Inconclusive analysis until a
+            // person resumes it: an inline step then takes its pause, a
+            // pause in progress ends only when the person answers. (A
+            // background run that goes Inconclusive while the canary scales
+            // or shifts ends without pausing: a simplification.)
+            (Phase::Analysing, O::AnalysisInconclusive) => {
+                self.phase = Phase::Pausing;
+                vec![self.timer.person()]
+            }
+            (Phase::Pausing, O::AnalysisInconclusive) => vec![self.timer.person()],
             (Phase::Pausing, O::Timer(tag)) if self.timer.fired(*tag) => {
                 self.step += 1;
                 self.enter_step(view)

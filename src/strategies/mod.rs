@@ -68,6 +68,9 @@ pub enum Observation {
     /// The analysis run the strategy started took its `count` measurements
     /// without failing (Argo: the AnalysisRun is Successful).
     AnalysisSucceeded,
+    /// The analysis run went Inconclusive (Argo `inconclusiveLimit`): the
+    /// release pauses until a person resumes it.
+    AnalysisInconclusive,
 }
 
 #[derive(Debug, Clone, PartialEq)]

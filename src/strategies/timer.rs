@@ -10,7 +10,16 @@ pub struct Timer {
     generation: u32,
 }
 
+/// Tags of a second timer start here, so its tags never meet the first's.
+const SECOND: u32 = 1 << 31;
+
 impl Timer {
+    /// A timer whose tags never equal those of a `Timer::default()`: a
+    /// strategy's second timer, running beside the first.
+    pub fn second() -> Timer {
+        Timer { generation: SECOND }
+    }
+
     /// The action that starts a timer of `after`; earlier timers go stale.
     pub fn start(&mut self, after: SimTime) -> Action {
         self.generation += 1;

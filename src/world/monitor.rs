@@ -74,6 +74,9 @@ pub struct TickReport {
     pub decision: Option<Decision>,
     /// The run took its `count` measurements without failing and ended.
     pub completed: bool,
+    /// The run went Inconclusive (past its inconclusive limit) and ended:
+    /// the release pauses for a person.
+    pub inconclusive: bool,
 }
 
 /// What the monitor decided after a failed analysis.
@@ -279,6 +282,7 @@ impl Monitor {
             verdict: None,
             decision: None,
             completed: false,
+            inconclusive: false,
         };
         if decided || self.paged {
             return Some(report);
@@ -293,6 +297,9 @@ impl Monitor {
         report.verdict = Some((verdict, counts));
         if judge.is_complete() {
             report.completed = true;
+            self.stop();
+        } else if judge.is_inconclusive() {
+            report.inconclusive = true;
             self.stop();
         }
         if verdict == Verdict::Failed {
@@ -465,6 +472,7 @@ mod tests {
             failure_limit: 0,
             count: Some(2),
             consecutive_error_limit: 4,
+            inconclusive_limit: None,
         });
         let mut q: EventQueue<MonitorEvent> = EventQueue::new();
         let run = AnalysisRun {

@@ -51,9 +51,12 @@
 //! Our `argo` judge models the common "error rate must stay <= max" template
 //! with both conditions set, so an interval with no canary traffic is an
 //! Inconclusive measurement: it counts toward `count` but is neither a failure
-//! nor a success. We do **not** model `inconclusiveLimit` (which would pause
-//! for a human, something a simulator cannot do); that is the same as an
-//! unlimited `inconclusiveLimit`. Metric queries fail at
+//! nor a success. `inconclusive_limit` is Argo's `inconclusiveLimit`: past it
+//! the analysis is Inconclusive and the release pauses until a person
+//! resumes it. Unset it is unlimited, not Argo's 0: a first measurement whose
+//! window holds no canary traffic yet would otherwise pause every release,
+//! which is what Argo users meet until they add an `initialDelay`; set it to
+//! 0 to see that. Metric queries fail at
 //! `monitoring.query_failure_rate`; more than `consecutive_error_limit` failed
 //! queries in a row error the analysis, which aborts the rollout
 //! (`JudgeState::observe_query_error`).
@@ -254,6 +257,12 @@ pub enum JudgeSpec {
         /// are query failures, not failed measurements.
         #[serde(default = "default_consecutive_error_limit")]
         consecutive_error_limit: u32,
+        /// Inconclusive measurements tolerated (Argo inconclusiveLimit): one
+        /// more makes the analysis Inconclusive, which pauses the release
+        /// for a person. Unset, inconclusive measurements never pause it
+        /// (Argo's default is 0; see the module comment).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        inconclusive_limit: Option<u32>,
     },
     /// Flagger: each interval is a check that fails when the canary error rate
     /// exceeds `max_error_rate`; rollback when failed checks (cumulative)

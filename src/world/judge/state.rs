@@ -14,6 +14,8 @@ pub(super) enum Inner {
         run: u32,
         /// metric queries that errored in a row (Argo ConsecutiveError)
         errors_in_a_row: u32,
+        /// inconclusive measurements so far (Argo `Inconclusive`)
+        inconclusive: u32,
     },
     Compare {
         canary_requests: u64,
@@ -67,6 +69,7 @@ impl JudgeState {
                     measurements: 0,
                     run: 0,
                     errors_in_a_row: 0,
+                    inconclusive: 0,
                 }
             }
             JudgeSpec::Compare { .. } => Inner::Compare {
@@ -120,6 +123,21 @@ impl JudgeState {
             (JudgeSpec::Compare { .. }, Inner::Compare { settled, .. }) => {
                 *settled == Some(Verdict::Healthy)
             }
+            _ => false,
+        }
+    }
+
+    /// The analysis is Inconclusive: more inconclusive measurements than an
+    /// Argo judge's `inconclusive_limit` (Argo pauses the rollout).
+    pub fn is_inconclusive(&self) -> bool {
+        match (&self.spec, &self.inner) {
+            (
+                JudgeSpec::Argo {
+                    inconclusive_limit: Some(limit),
+                    ..
+                },
+                Inner::Threshold { inconclusive, .. },
+            ) => !self.failed && inconclusive > limit,
             _ => false,
         }
     }
@@ -215,6 +233,7 @@ impl JudgeState {
                     failed,
                     measurements,
                     errors_in_a_row,
+                    inconclusive,
                     ..
                 },
             ) => {
@@ -227,7 +246,10 @@ impl JudgeState {
                 } else {
                     *measurements += 1;
                     match rate_exceeds(ce, cn, *max_error_rate) {
-                        None => Verdict::Inconclusive,
+                        None => {
+                            *inconclusive = inconclusive.saturating_add(1);
+                            Verdict::Inconclusive
+                        }
                         Some(bad) => {
                             if bad {
                                 *failed = failed.saturating_add(1);

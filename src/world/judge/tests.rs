@@ -35,6 +35,7 @@ fn argo(limit: u32) -> JudgeState {
         failure_limit: limit,
         count: None,
         consecutive_error_limit: 4,
+        inconclusive_limit: None,
     }
     .start()
     .unwrap()
@@ -76,6 +77,7 @@ fn argo_count_completes_analysis_and_inconclusive_counts_toward_it() {
         failure_limit: 0,
         count: Some(3),
         consecutive_error_limit: 4,
+        inconclusive_limit: None,
     }
     .start()
     .unwrap();
@@ -91,6 +93,7 @@ fn no_traffic_is_inconclusive_for_every_judge() {
             failure_limit: 0,
             count: None,
             consecutive_error_limit: 4,
+            inconclusive_limit: None,
         },
         JudgeSpec::Flagger {
             max_error_rate: 0.0,
@@ -310,6 +313,7 @@ fn validation_names_the_field() {
         failure_limit: 0,
         count: None,
         consecutive_error_limit: 4,
+        inconclusive_limit: None,
     }
     .validate()
     .unwrap_err();
@@ -421,6 +425,7 @@ fn nominal_closed_forms() {
         failure_limit: 0,
         count: None,
         consecutive_error_limit: 4,
+        inconclusive_limit: None,
     };
     let q = threshold_fail_prob(500.0, 0.01, 0.02).unwrap();
     let got = argo0.nominal_false_alarm_rate(10, 0.01, 500.0).unwrap();
@@ -431,6 +436,7 @@ fn nominal_closed_forms() {
         failure_limit: 0,
         count: Some(4),
         consecutive_error_limit: 4,
+        inconclusive_limit: None,
     };
     let got = argo_c.nominal_false_alarm_rate(10, 0.01, 500.0).unwrap();
     assert!((got - (1.0 - (1.0 - q).powi(4))).abs() < 1e-12);
@@ -563,6 +569,7 @@ fn monte_carlo_matches_nominal_false_alarm_rates() {
                 failure_limit: 1,
                 count: None,
                 consecutive_error_limit: 4,
+                inconclusive_limit: None,
             },
             8,
             0.05,
@@ -668,6 +675,7 @@ fn no_panics_on_hostile_input() {
             failure_limit: u32::MAX,
             count: Some(0),
             consecutive_error_limit: 4,
+            inconclusive_limit: None,
         },
         JudgeSpec::Flagger {
             max_error_rate: 1.0,
@@ -726,6 +734,7 @@ fn argo_errors_the_analysis_after_consecutive_error_limit_query_errors() {
         failure_limit: 0,
         count: None,
         consecutive_error_limit: 2,
+        inconclusive_limit: None,
     }
     .start()
     .unwrap();
