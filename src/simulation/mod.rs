@@ -298,6 +298,7 @@ impl<'a> Simulation<'a> {
             replicas: self.world.replicas(),
             old: self.world.counts(Version::Old),
             new: self.world.counts(Version::New),
+            failed_checks: self.monitor.failed_checks(),
         }
     }
 

@@ -9,6 +9,7 @@
 
 pub mod blue_green;
 pub mod canary;
+pub mod flagger;
 pub mod in_place;
 pub mod rolling;
 pub mod routing_keys;
@@ -32,6 +33,13 @@ pub struct View {
     pub replicas: u32,
     pub old: Counts,
     pub new: Counts,
+    /// Failed checks of the running analysis so far (Flagger's
+    /// `status.failedChecks`; the failed measurements of the argo and
+    /// consecutive judges; 0 for the comparing judges and when no analysis
+    /// runs). A verdict alone says Healthy while failed checks are below the
+    /// threshold; a controller that halts on a failed check (Flagger) sees
+    /// this count rise.
+    pub failed_checks: u32,
 }
 
 impl View {
@@ -172,6 +180,7 @@ pub const KINDS: &[(&str, ParseFn)] = &[
     ("rolling", rolling::parse),
     ("blue-green", blue_green::parse),
     ("canary", canary::parse),
+    ("flagger", flagger::parse),
 ];
 
 /// The function that reads the keys of strategy kind `kind`, if there is one.

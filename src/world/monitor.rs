@@ -188,6 +188,14 @@ impl Monitor {
         self.run.is_some()
     }
 
+    /// Failed checks of the run measuring now (0 without one), for the
+    /// controller's view.
+    pub fn failed_checks(&self) -> u32 {
+        self.run
+            .as_ref()
+            .map_or(0, |r| r.judge.failed_measurements())
+    }
+
     /// A measurement at `at`, with events at the edges of its query window
     /// still to come, so the counts there are exact.
     fn schedule(&self, at: SimTime, now: SimTime, q: &mut impl Schedule<MonitorEvent>) {
