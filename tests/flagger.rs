@@ -155,31 +155,27 @@ fn a_healthy_release_is_promoted_through_the_primarys_rolling_update_on_ticks() 
 }
 
 /// The lesson of scenarios/flagger.toml: the same releases, the same
-/// weights and the same judge; the Flagger canary, which holds its weight
-/// on a failed check, fails fewer requests than the Argo canary. The
-/// releases are common to both strategies, so the comparison is paired:
-/// the mean of the per-release difference, with its 99% interval. (The
-/// unpaired means overlap: both carry the rare defect neither judge
-/// catches, which fails requests until people notice.)
+/// weights and the same judge; the Flagger canary, which holds its weight on
+/// a failed check, lets a defective release reach a smaller share of traffic
+/// than the Argo canary, whose pause timers keep advancing.
 #[test]
-fn flaggers_halting_canary_fails_fewer_requests_than_argos() {
+fn flaggers_halting_canary_exposes_defects_to_a_smaller_share_than_argos() {
     let r = run("scenarios/flagger.toml", 2000);
-    let (argo, flagger) = (index(&r, "argo-canary"), index(&r, "flagger-canary"));
-    let diffs: Vec<f64> = r
-        .outcomes
-        .iter()
-        .map(|row| {
-            let failed = |i: usize| row[i].get(Metric::FailedRequests).unwrap_or(0.0);
-            failed(argo) - failed(flagger)
-        })
-        .collect();
-    let n = diffs.len() as f64;
-    let mean = diffs.iter().sum::<f64>() / n;
-    let var = diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    let half = 2.575_829 * (var / n).sqrt();
+    let summary = |name: &str| r.summary(index(&r, name), Metric::PeakExposure).unwrap();
+    let (argo, flagger) = (summary("argo-canary"), summary("flagger-canary"));
     assert!(
-        mean - half > 0.0,
-        "argo minus flagger failed requests per release: {mean:.0} ± {half:.0}"
+        argo.ci95_low > flagger.ci95_high,
+        "peak exposure: argo {:.3} [{:.3}, {:.3}], flagger {:.3} [{:.3}, {:.3}]",
+        argo.mean,
+        argo.ci95_low,
+        argo.ci95_high,
+        flagger.mean,
+        flagger.ci95_low,
+        flagger.ci95_high
+    );
+    assert_eq!(
+        flagger.p50, 0.1,
+        "Flagger's median defect stays at its first step"
     );
 }
 

@@ -36,12 +36,17 @@
 //!   they roll. Each step waits for the next tick of the loop: the tick after
 //!   the primary is ready routes all traffic to the primary (new now, so the
 //!   share on the new version does not move) and sets Finalising; the next
-//!   scales the canary to zero. Promoting runs no checks.
+//!   scales the canary to zero. Promoting runs no checks. The world cannot
+//!   tell the idle canary pods from the primary's new pods (both are the new
+//!   version): without a preStop sleep covering the endpoint propagation, the
+//!   canary's scale-down drops the share of requests spread over its pods
+//!   while they are delisted, about rate × ½ × `endpoint_propagation_s`,
+//!   where Flagger's canary receives nothing by then.
 //! * A rollback routes all traffic back to the primary and scales the canary
-//!   to zero. It waits for the route change to reach the routers before the
-//!   canary goes (Flagger issues both in one reconcile; a terminating pod
-//!   keeps serving until its endpoint is removed, which this model's drain
-//!   does not represent).
+//!   to zero in the same reconcile: the requests the routers still send the
+//!   canary while the change propagates reach terminating pods, and fail
+//!   unless a preStop sleep covers the propagation (Flagger's docs advise
+//!   one). The rollback is complete once the route change has settled.
 //! * Once the primary has taken the new spec (promoting or promoted) a
 //!   rollback needs a new revision of the old spec, which Flagger would run
 //!   through its own analysis, or promote straight through the primary's
@@ -387,10 +392,17 @@ impl Flagger {
                 }
                 actions
             }
-            _ if self.routed > 0.0 => self.route_back(),
+            _ if self.routed > 0.0 => {
+                let mut actions = self.route_back();
+                actions.push(Self::canary_to_zero());
+                actions
+            }
             // The canary never took user traffic: scaling it down is the
             // whole rollback.
-            _ => self.scale_canary_down(),
+            _ => {
+                self.phase = Phase::RolledBack;
+                vec![Self::canary_to_zero(), Action::RolledBack]
+            }
         }
     }
 
@@ -401,15 +413,23 @@ impl Flagger {
         vec![Action::Route(Route::Weight(0.0))]
     }
 
-    fn scale_canary_down(&mut self) -> Vec<Action> {
+    /// Every request is back on the old version: done, and the new version
+    /// goes if it has not yet (the redeploy keeps it until the route settles).
+    fn routed_back(&mut self, view: &View) -> Vec<Action> {
         self.phase = Phase::RolledBack;
-        vec![
-            Action::Scale {
-                version: Version::New,
-                replicas: 0,
-            },
-            Action::RolledBack,
-        ]
+        let mut actions = Vec::new();
+        if view.new.spec > 0 {
+            actions.push(Self::canary_to_zero());
+        }
+        actions.push(Action::RolledBack);
+        actions
+    }
+
+    fn canary_to_zero() -> Action {
+        Action::Scale {
+            version: Version::New,
+            replicas: 0,
+        }
     }
 }
 
@@ -477,7 +497,7 @@ impl Strategy for Flagger {
             (P::Redeploying, O::Ready(Version::Old)) if view.old.ready >= self.replicas => {
                 self.route_back()
             }
-            (P::RoutingBack, O::RouteSettled) => self.scale_canary_down(),
+            (P::RoutingBack, O::RouteSettled) => self.routed_back(view),
             _ => vec![],
         }
     }

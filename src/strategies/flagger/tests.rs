@@ -138,13 +138,14 @@ fn the_threshold_rolls_back_to_the_primary_then_scales_the_canary_to_zero() {
             .is_empty(),
         "the monitor decides the rollback"
     );
+    // Flagger routes back and scales the canary to zero in one reconcile.
     assert_eq!(
         f.on(&Observation::RollbackDecided, &both_full(120, 0)),
-        [weight(0.0)]
+        [weight(0.0), scale(Version::New, 0)]
     );
     assert_eq!(
-        f.on(&Observation::RouteSettled, &both_full(122, 0)),
-        [scale(Version::New, 0), Action::RolledBack]
+        f.on(&Observation::RouteSettled, &view(122, (R, R), (0, 0), 0)),
+        [Action::RolledBack]
     );
     assert!(
         f.on(&Observation::RollbackDecided, &both_full(130, 0))
