@@ -9,13 +9,10 @@
 
 mod common;
 
-use common::run_scenario;
+use common::{assert_in, mean_ci99, run_scenario};
 use cutover::outcome::Metric;
 use cutover::scenario::Scenario;
 use std::path::Path;
-
-/// z for a two-sided 99% interval.
-const Z99: f64 = 2.575_829;
 
 /// Two instances starting in exactly 30 s, 100 rps, a healthy baseline of 0
 /// (every failure is the defect's), one strategy described by `strategy`.
@@ -68,14 +65,6 @@ fn exact(s: &Scenario, metric: Metric) -> f64 {
     (hi * 1000.0).round() / 1000.0
 }
 
-/// The mean of `metric` and the half-width of its 99% interval.
-fn mean_ci(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, Z99 * (var / n).sqrt())
-}
-
 const BLUE_GREEN_POST: &str = r#"
 name = "blue-green"
 kind = "blue-green"
@@ -106,11 +95,7 @@ fn a_post_promotion_analysis_keeps_blue_and_switches_back_on_its_first_measureme
     // Old instances never went: none were re-provisioned for the rollback.
     assert_eq!(exact(&s, Metric::PeakInstances), 4.0);
     let failed = run_scenario(&s, 400, 5).values(0, Metric::FailedRequests);
-    let (mean, half) = mean_ci(&failed);
-    assert!(
-        (mean - 1300.0).abs() <= half,
-        "failed requests {mean} ± {half}, expected 1300"
-    );
+    assert_in("failed requests", 1300.0, mean_ci99(&failed));
 }
 
 #[test]
@@ -133,11 +118,7 @@ fn a_set_scale_down_delay_cancels_the_post_promotion_analysis_and_the_defect_is_
     assert_eq!(exact(&s, Metric::RollbackTime), 35.0);
     // Exposed from 35 s until 3,635 + 35 s: 3,635 s × 100 rps × 0.2.
     let failed = run_scenario(&s, 200, 5).values(0, Metric::FailedRequests);
-    let (mean, half) = mean_ci(&failed);
-    assert!(
-        (mean - 72_700.0).abs() <= half,
-        "failed requests {mean} ± {half}, expected 72,700"
-    );
+    assert_in("failed requests", 72_700.0, mean_ci99(&failed));
 }
 
 #[test]
@@ -267,11 +248,7 @@ fn a_defect_no_judge_catches_hurts_until_people_notice() {
     assert_eq!(exact(&s, Metric::MissedDefect), 1.0);
     assert_eq!(exact(&s, Metric::Detected), 0.0);
     let failed = run_scenario(&s, 400, 5).values(0, Metric::FailedRequests);
-    let (mean, half) = mean_ci(&failed);
-    assert!(
-        (mean - 3660.0).abs() <= half,
-        "failed requests {mean} ± {half}, expected 3,660"
-    );
+    assert_in("failed requests", 3660.0, mean_ci99(&failed));
 }
 
 #[test]

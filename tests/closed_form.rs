@@ -10,10 +10,10 @@
 
 mod common;
 
-use common::run_scenario;
+use common::{assert_in, mean_ci99, run_scenario, sample_variance};
 use cutover::outcome::{Kind, Metric};
 use cutover::scenario::Scenario;
-use statrs::distribution::{ChiSquared, ContinuousCDF, StudentsT};
+use statrs::distribution::{ChiSquared, ContinuousCDF};
 use std::path::Path;
 
 const RPS: f64 = 1000.0;
@@ -75,23 +75,6 @@ unwatched_detection_s = {NOTICE_S:?}
     Scenario::parse(&text, Path::new("closed-form.toml")).expect("the test scenario is valid")
 }
 
-/// Sample mean and its 99% confidence interval (Student t).
-fn mean_ci99(values: &[f64]) -> (f64, f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let t = StudentsT::new(0.0, 1.0, n - 1.0)
-        .unwrap()
-        .inverse_cdf(0.995);
-    let half = t * sample_variance(values).sqrt() / n.sqrt();
-    (mean, mean - half, mean + half)
-}
-
-fn sample_variance(values: &[f64]) -> f64 {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
-}
-
 /// Sample variance and the 99% confidence interval of the true variance:
 /// (n−1)s²/σ² is χ²(n−1) for normal data (Poisson means here are ≥ 10⁴, so
 /// the normal approximation of the counts is excellent).
@@ -104,14 +87,6 @@ fn variance_ci99(values: &[f64]) -> (f64, f64, f64) {
         dof * s2 / chi.inverse_cdf(0.995),
         dof * s2 / chi.inverse_cdf(0.005),
     )
-}
-
-fn assert_in(what: &str, expected: f64, (estimate, lo, hi): (f64, f64, f64)) {
-    eprintln!("{what}: expected {expected}, estimate {estimate:.3}, 99% CI [{lo:.3}, {hi:.3}]");
-    assert!(
-        lo <= expected && expected <= hi,
-        "{what}: expected {expected} outside the 99% CI [{lo}, {hi}] (estimate {estimate})"
-    );
 }
 
 /// In-place with a certain defect, no monitor:

@@ -282,6 +282,14 @@ impl<'a> KeyReader<'a> {
         self.validator.duration_s(&self.path(key), seconds)
     }
 
+    /// A duration whose absence means something of its own (None).
+    pub fn optional_duration_s(&mut self, key: &str) -> Result<Option<SimTime>> {
+        match self.f64(key)? {
+            Some(seconds) => Ok(Some(self.validator.duration_s(&self.path(key), seconds)?)),
+            None => Ok(None),
+        }
+    }
+
     /// Every key must have been taken; the first one left is unknown.
     pub fn finish(&self, kind: &str, known: &[&str]) -> Result<()> {
         match self.table.keys().next() {

@@ -250,11 +250,18 @@ impl Validator {
             if let Some(key) = spec.config.blocking_analysis() {
                 let judge = spec.judge.unwrap_or(monitoring.judge);
                 if monitoring.enabled && !judge.completes() {
+                    let remedy = if key == "post_promotion_analysis" {
+                        ", or set scale_down_delay_s (Argo then cancels the analysis at the delay)"
+                    } else {
+                        ""
+                    };
                     return Err(self.error(
                         &format!("{path}.{key}"),
-                        "the release waits for this analysis to complete, but its judge never \
-                         ends by itself: give the strategy a judge with a `count` (kind = \"argo\") \
-                         or a fixed-horizon comparison, or set a scale-down delay",
+                        format!(
+                            "the release waits for this analysis to complete, but its judge never \
+                             ends by itself: give the strategy a judge with a `count` (kind = \"argo\") \
+                             or a fixed-horizon comparison{remedy}"
+                        ),
                     ));
                 }
             }

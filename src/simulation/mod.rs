@@ -562,8 +562,8 @@ impl<'a> Simulation<'a> {
     }
 
     fn monitor_tick(&mut self, generation: u32) {
-        let (decided, now) = (self.tally.decided(), self.now());
-        let Some(report) = self.monitor.tick(generation, now, decided, &mut self.queue) else {
+        let now = self.now();
+        let Some(report) = self.monitor.tick(generation, now, &mut self.queue) else {
             return;
         };
         if report.query_failed {

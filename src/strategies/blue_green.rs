@@ -83,13 +83,7 @@ const KEYS: &[&str] = &[
 ];
 
 pub fn parse(keys: &mut KeyReader, _replicas: u32) -> Result<Arc<dyn StrategyConfig>> {
-    let scale_down_delay = match keys.f64("scale_down_delay_s")? {
-        Some(s) => Some(
-            keys.validator()
-                .duration_s(&keys.path("scale_down_delay_s"), s)?,
-        ),
-        None => None,
-    };
+    let scale_down_delay = keys.optional_duration_s("scale_down_delay_s")?;
     let smoke = SmokeTests::parse(keys)?;
     let pre = keys.bool("pre_promotion_analysis")?.unwrap_or(false);
     let preview_rps = keys.f64("preview_rps")?;
@@ -115,13 +109,10 @@ pub fn parse(keys: &mut KeyReader, _replicas: u32) -> Result<Arc<dyn StrategyCon
         (false, None) => None,
     };
     let auto = keys.bool("auto_promotion_enabled")?.unwrap_or(true);
-    let promotion = match (auto, keys.f64("auto_promotion_s")?) {
+    let promotion = match (auto, keys.optional_duration_s("auto_promotion_s")?) {
         (true, None) => Promotion::Automatic,
         (false, None) => Promotion::Approved,
-        (true, Some(s)) => Promotion::After(
-            keys.validator()
-                .duration_s(&keys.path("auto_promotion_s"), s)?,
-        ),
+        (true, Some(pause)) => Promotion::After(pause),
         (false, Some(_)) => {
             return Err(keys.error(
                 "auto_promotion_s",

@@ -284,11 +284,10 @@ impl World {
     /// version's ready instances can serve the rest (an in-place redeploy is
     /// not mitigated while nothing is up to serve).
     /// Defective code takes requests now: a defect (a latent one past its
-    /// onset) on a new version that serves.
+    /// onset) on a new version with ready instances that receive traffic (a
+    /// crash-on-start version never has any).
     pub fn defect_serves(&self, now: SimTime) -> bool {
-        self.defect
-            .as_ref()
-            .is_some_and(|d| d.kind != DefectKind::CrashOnStart)
+        self.defect.is_some()
             && self.defect_active
             && self.fleet.counts(Version::New).ready > 0
             && self.share_new(now) > 0.0

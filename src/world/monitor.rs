@@ -268,15 +268,14 @@ impl Monitor {
     }
 
     /// A measurement of run `generation` at `now`: queries the metrics, lets
-    /// the judge rule unless a rollback is already `decided` or a person
-    /// paged, and decides. None when the run is no longer current. The
+    /// the judge rule unless a person was already paged, and decides. (A
+    /// rollback decision stops the run, so a decided release never gets here.) None when the run is no longer current. The
     /// caller schedules the next measurement with [`Monitor::next_interval`]
     /// once it has acted on the report.
     pub fn tick(
         &mut self,
         generation: u32,
         now: SimTime,
-        decided: bool,
         q: &mut impl Schedule<MonitorEvent>,
     ) -> Option<TickReport> {
         let synthetic_rps = match &self.run {
@@ -292,7 +291,7 @@ impl Monitor {
             completed: false,
             inconclusive: false,
         };
-        if decided || self.paged {
+        if self.paged {
             return Some(report);
         }
         let counts = self.measure(now, synthetic_rps);
@@ -408,7 +407,7 @@ mod tests {
             "the first measurement one interval after the start"
         );
         m.add_span(at, &span(1000, 0), &span(100, 10));
-        let report = m.tick(generation, at, false, &mut q).expect("current run");
+        let report = m.tick(generation, at, &mut q).expect("current run");
         let (verdict, counts) = report.verdict.expect("judged");
         assert_eq!(verdict, Verdict::Failed);
         assert_eq!((counts.canary_requests, counts.canary_errors), (100, 10));
@@ -425,7 +424,7 @@ mod tests {
         m.start_analysis(AnalysisRun::ON_USERS, SimTime::ZERO, &mut q);
         let (at, generation) = next_tick(&mut q);
         m.add_span(at, &span(1000, 0), &span(100, 10));
-        let report = m.tick(generation, at, false, &mut q).unwrap();
+        let report = m.tick(generation, at, &mut q).unwrap();
         assert_eq!(report.decision, Some(Decision::Paged));
         assert_eq!(
             q.pop(),
@@ -447,7 +446,7 @@ mod tests {
         m.add_span(SimTime::from_secs(30), &span(0, 0), &span(10, 10));
         m.add_span(SimTime::from_secs(90), &span(0, 0), &span(5, 0));
         m.add_span(SimTime::from_secs(120), &span(0, 0), &span(50, 50));
-        let report = m.tick(generation, at, false, &mut q).unwrap();
+        let report = m.tick(generation, at, &mut q).unwrap();
         let (verdict, counts) = report.verdict.unwrap();
         assert_eq!((counts.canary_requests, counts.canary_errors), (5, 0));
         assert_eq!(
@@ -464,10 +463,10 @@ mod tests {
         m.start_analysis(AnalysisRun::ON_USERS, SimTime::ZERO, &mut q);
         let (at, first) = next_tick(&mut q);
         m.start_watch(SimTime::ZERO, &mut q);
-        assert_eq!(m.tick(first, at, false, &mut q), None, "replaced");
+        assert_eq!(m.tick(first, at, &mut q), None, "replaced");
         m.stop();
         let (at, second) = next_tick(&mut q);
-        assert_eq!(m.tick(second, at, false, &mut q), None, "stopped");
+        assert_eq!(m.tick(second, at, &mut q), None, "stopped");
         m.next_interval(second, at, &mut q);
         assert!(q.is_empty());
     }
@@ -494,7 +493,7 @@ mod tests {
             SimTime::from_secs(90),
             "initial delay, then one interval"
         );
-        let report = m.tick(generation, at, false, &mut q).unwrap();
+        let report = m.tick(generation, at, &mut q).unwrap();
         let (_, counts) = report.verdict.unwrap();
         // Poisson(600) synthetic requests, half failing: far from 0 and from all.
         assert!((400..800).contains(&counts.canary_requests), "{counts:?}");
@@ -502,18 +501,21 @@ mod tests {
         assert!(!report.completed);
         m.next_interval(generation, at, &mut q);
         let (at, generation) = next_tick(&mut q);
-        let report = m.tick(generation, at, false, &mut q).unwrap();
+        let report = m.tick(generation, at, &mut q).unwrap();
         assert!(report.completed && !m.is_running());
     }
 
     #[test]
-    fn failed_queries_draw_but_a_decided_release_is_not_judged() {
+    fn a_failed_query_is_an_error_measurement() {
         let mut m = monitor(RollbackBy::Automatic, 1.0, SimTime::ZERO);
         let mut q: EventQueue<MonitorEvent> = EventQueue::new();
         m.start_analysis(AnalysisRun::ON_USERS, SimTime::ZERO, &mut q);
         let (at, generation) = next_tick(&mut q);
-        let report = m.tick(generation, at, true, &mut q).unwrap();
+        m.add_span(at, &span(100, 100), &span(100, 100));
+        let report = m.tick(generation, at, &mut q).unwrap();
         assert!(report.query_failed);
-        assert_eq!(report.verdict, None, "a rollback is already decided");
+        // The consecutive judge has nothing to judge: the bad counts are unseen.
+        assert_eq!(report.verdict.map(|v| v.0), Some(Verdict::Inconclusive));
+        assert_eq!(report.decision, None);
     }
 }

@@ -4,6 +4,7 @@
 
 use cutover::experiment::{self, Results, Settings};
 use cutover::scenario::Scenario;
+use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::path::Path;
 use std::process::Command;
 
@@ -66,4 +67,30 @@ pub fn cutover_stdout(args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).expect("stdout is UTF-8")
+}
+
+/// Sample mean and its 99% confidence interval (Student t).
+pub fn mean_ci99(values: &[f64]) -> (f64, f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let t = StudentsT::new(0.0, 1.0, n - 1.0)
+        .unwrap()
+        .inverse_cdf(0.995);
+    let half = t * sample_variance(values).sqrt() / n.sqrt();
+    (mean, mean - half, mean + half)
+}
+
+pub fn sample_variance(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
+}
+
+/// Asserts that `expected` lies in the 99% interval `(estimate, lo, hi)`.
+pub fn assert_in(what: &str, expected: f64, (estimate, lo, hi): (f64, f64, f64)) {
+    eprintln!("{what}: expected {expected}, estimate {estimate:.3}, 99% CI [{lo:.3}, {hi:.3}]");
+    assert!(
+        lo <= expected && expected <= hi,
+        "{what}: expected {expected} outside the 99% CI [{lo}, {hi}] (estimate {estimate})"
+    );
 }
