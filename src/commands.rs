@@ -118,27 +118,47 @@ fn month_heading(scenario: &Scenario) -> String {
     )
 }
 
-/// `cutover recommend`: run the experiment, rank the strategies by expected
-/// total monthly cost, and say why the first one wins.
+/// `cutover recommend`: run the experiment, leave out the strategies that do
+/// not ship, rank the rest by expected total monthly cost, say why the first
+/// one wins and what would change the answer.
 pub fn recommend(args: &RecommendArgs) -> Result<String> {
     let (scenario, results) = run_experiment(&args.run, false)?;
-    let ranked = recommend::rank(&monthly::rows(&scenario, &results));
-    let Some(winner) = ranked.first() else {
-        return Err(Error::Internal("a scenario without strategies".into()));
-    };
-    let why = recommend::rationale(&ranked)
-        .iter()
-        .map(|l| format!("  {l}\n"))
-        .collect::<String>();
-    Ok(format!(
-        "recommended: {}\n\nscenario: {} — {} releases per strategy, seed {}\n{}\n\n{}\nwhy:\n{why}",
-        winner.strategy,
+    let decision = recommend::decide(&scenario, &monthly::rows(&scenario, &results));
+    let heading = format!(
+        "scenario: {} — {} releases per strategy, seed {}\n{}\n\n{}",
         scenario.name,
         args.run.replications,
         args.run.seed,
         month_heading(&scenario),
-        table::monthly(&ranked),
-    ))
+        table::monthly(&decision.ranked),
+    );
+    let excluded = decision
+        .excluded
+        .iter()
+        .map(|(row, reason)| format!("  {}: {reason}\n", row.strategy))
+        .collect::<String>();
+    let Some(winner) = decision.winner() else {
+        return Ok(format!(
+            "no recommendation: no strategy ships\n\n{heading}\nnot recommended:\n{excluded}"
+        ));
+    };
+    let indent = |lines: Vec<String>| lines.iter().map(|l| format!("  {l}\n")).collect::<String>();
+    let mut out = format!(
+        "recommended: {}\n\n{heading}\nwhy:\n{}",
+        winner.strategy,
+        indent(recommend::rationale(&decision.ranked)),
+    );
+    if !excluded.is_empty() {
+        out.push_str(&format!("\nnot recommended:\n{excluded}"));
+    }
+    let sentences = decision.break_even_sentences();
+    if !sentences.is_empty() {
+        out.push_str(&format!(
+            "\nwhat would change the answer (each input alone; compare writes them to breakeven.csv):\n{}",
+            indent(sentences)
+        ));
+    }
+    Ok(out)
 }
 
 /// `cutover trace`: one replication of one strategy, narrated (or as CSV).

@@ -20,12 +20,16 @@
 //! 7. `release` (the release a replication draws)
 //! 8. `simulation` (the conductor: world + monitor + tally + one controller)
 //! 9. `experiment` (replications in parallel)
-//! 10. results: `monthly`, `sizing`, `trace`; then `recommend`, `sizing_check`
-//! 11. `export` (exporters read results; they never simulate)
-//! 12. `cli`, then `commands`
+//! 10. `economics` (a month's cost terms, linear in each money input)
+//! 11. results: `monthly`, `sizing`, `trace`; then `breakeven` (what would
+//!     change the answer); then `recommend`, `sizing_check`
+//! 12. `export` (exporters read results; they never simulate)
+//! 13. `cli`, then `commands`
 
+pub mod breakeven;
 pub mod cli;
 pub mod commands;
+pub mod economics;
 pub mod engine;
 pub mod error;
 pub mod experiment;

@@ -8,21 +8,26 @@
 //! month instead: exactly twice the base, the deploy window's extra instances
 //! then being the standing environment that is paid for anyway.
 //!
-//! Incidents: the expected monthly cost is deploys × the mean per-deploy
+//! Incidents: the expected monthly cost is deploys × the expected per-deploy
 //! incident cost; the bad month (p95) comes from resampling the simulated
 //! releases into many months.
+//!
+//! Beside them, what else the team pays: false rollbacks, the hours releases
+//! wait in the pipeline, running the strategy's tooling, and expand/contract's
+//! engineering (`crate::economics` holds the terms). Every expectation weights
+//! the defective and the healthy releases by the scenario's change failure
+//! rate exactly.
 
+use crate::economics::{self, PerRelease, Prices, Quantities};
 use crate::experiment::Results;
-use crate::outcome::Metric;
+use crate::outcome::{Kind, Metric};
 use crate::scenario::StrategySpec;
 use crate::scenario::{DuplicateMode, Practice, Scenario};
 use crate::stats::{Summary, quantile};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// Hours in a month as cloud price lists count them (365 × 24 / 12; AWS bills
-/// a month as 730 hours).
-pub const HOURS_PER_MONTH: f64 = 730.0;
+pub use crate::economics::HOURS_PER_MONTH;
 
 /// Months drawn to estimate the p95 monthly incident cost. 10,000 months put
 /// the 95th percentile between the 9,500th and 9,501st sorted values, steady
@@ -59,13 +64,29 @@ pub struct MonthlyRow {
     pub monthly_incident_cost_usd: f64,
     /// 95th percentile of a month's incident cost (a bad month).
     pub monthly_incident_cost_p95_usd: f64,
-    /// monthly_infra_usd + monthly_incident_cost_usd.
+    /// Healthy releases rolled back in a month × `cost.false_rollback_usd`.
+    pub monthly_false_rollback_usd: f64,
+    /// Hours releases held the pipeline in a month × `cost.delay_usd_per_hour`.
+    pub monthly_delay_usd: f64,
+    /// The strategy's `operations_usd_per_month`.
+    pub monthly_operations_usd: f64,
+    /// Expand/contract schema changes in a month × `cost.expand_contract_usd_per_change`.
+    pub monthly_schema_work_usd: f64,
+    /// The sum of the six terms above (infrastructure, incidents, false
+    /// rollbacks, delay, operations, schema work).
     pub expected_total_monthly_usd: f64,
+    /// Share of healthy releases promoted; None when the sample had no healthy release.
+    pub healthy_promoted_share: Option<f64>,
+    /// Expected seconds a release holds the pipeline (`lead_time_s`).
+    pub lead_time_s_mean: f64,
     /// Mean rollback_time_s over releases that were rolled back; None when none was.
     pub rollback_time_s_mean: Option<f64>,
     /// Share of rollbacks that could not mitigate because the old version
     /// could not serve the schema; None without a `[database]` table or rollbacks.
     pub rollback_failed_share: Option<f64>,
+    /// What the month is made of before money: what `crate::breakeven`
+    /// reprices.
+    pub quantities: Quantities,
 }
 
 /// Running the service unchanged for a month: every instance, every hour.
@@ -80,58 +101,130 @@ pub fn needs_duplicate_environment(spec: &StrategySpec) -> bool {
 
 /// The monthly view of every strategy, in the scenario's order.
 pub fn rows(scenario: &Scenario, results: &Results) -> Vec<MonthlyRow> {
+    let prices = Prices::of(scenario);
     scenario
         .strategies
         .iter()
         .enumerate()
-        .map(|(i, spec)| row(scenario, results, i, spec))
+        .map(|(i, spec)| row(scenario, &prices, results, i, spec))
         .collect()
+}
+
+/// Expand/contract schema changes per deploy of the scenario: the share of
+/// releases that change the schema, when the strategy's team ships them
+/// that way; 0 otherwise.
+fn expand_contract_share(scenario: &Scenario, spec: &StrategySpec) -> f64 {
+    match &scenario.database {
+        Some(db) if spec.schema_practice.unwrap_or(db.practice) == Practice::ExpandContract => {
+            db.schema_change_share
+        }
+        _ => 0.0,
+    }
 }
 
 /// Deploys a month for one strategy: under expand/contract each schema
 /// change takes two more deploys (the expand and the contract), each an
 /// ordinary release priced like the simulated ones.
 pub fn deploys_per_month(scenario: &Scenario, spec: &StrategySpec) -> f64 {
-    let deploys = scenario.cost.deploys_per_month;
-    match &scenario.database {
-        Some(db) if spec.schema_practice.unwrap_or(db.practice) == Practice::ExpandContract => {
-            deploys * (1.0 + 2.0 * db.schema_change_share)
-        }
-        _ => deploys,
+    scenario.cost.deploys_per_month * (1.0 + 2.0 * expand_contract_share(scenario, spec))
+}
+
+/// What one strategy's month is made of, before money: per-release means
+/// over the defective and over the healthy replications.
+pub fn quantities(
+    scenario: &Scenario,
+    results: &Results,
+    i: usize,
+    spec: &StrategySpec,
+) -> Quantities {
+    let mut classes = [PerRelease::default(); 2];
+    for row in &results.outcomes {
+        let o = &row[i];
+        let c = &mut classes[o.defective as usize];
+        let v = |m: Metric| o.get(m).unwrap_or(0.0);
+        c.n += 1;
+        c.extra_instance_hours += v(Metric::ExtraInstanceHours);
+        c.downtime_s += v(Metric::Downtime);
+        c.failed_outside_downtime += v(Metric::FailedOutsideDowntime);
+        c.false_rollbacks += v(Metric::FalseRollback);
+        c.lead_time_s += v(Metric::LeadTime);
+        c.failed_requests += v(Metric::FailedRequests);
+        c.dropped_requests += v(Metric::DroppedRequests);
+        c.promoted += (o.kind == Kind::Promoted) as u8 as f64;
+    }
+    let mean = |c: PerRelease| {
+        (c.n > 0).then(|| {
+            let n = c.n as f64;
+            PerRelease {
+                n: c.n,
+                extra_instance_hours: c.extra_instance_hours / n,
+                downtime_s: c.downtime_s / n,
+                failed_outside_downtime: c.failed_outside_downtime / n,
+                false_rollbacks: c.false_rollbacks / n,
+                lead_time_s: c.lead_time_s / n,
+                failed_requests: c.failed_requests / n,
+                dropped_requests: c.dropped_requests / n,
+                promoted: c.promoted / n,
+            }
+        })
+    };
+    let share = expand_contract_share(scenario, spec);
+    Quantities {
+        healthy: mean(classes[0]),
+        defective: mean(classes[1]),
+        deploys_per_deploy: 1.0 + 2.0 * share,
+        expand_contract_changes_per_deploy: share,
+        standing_duplicate: scenario.infra.duplicate_mode == DuplicateMode::Permanent
+            && needs_duplicate_environment(spec),
     }
 }
 
-fn row(scenario: &Scenario, results: &Results, i: usize, spec: &StrategySpec) -> MonthlyRow {
+fn row(
+    scenario: &Scenario,
+    prices: &Prices,
+    results: &Results,
+    i: usize,
+    spec: &StrategySpec,
+) -> MonthlyRow {
+    let quantities = quantities(scenario, results, i, spec);
     let deploys = deploys_per_month(scenario, spec);
-    let mean = |m: Metric| results.summary(i, m).map_or(0.0, |s| s.mean);
-    let standing_duplicate = scenario.infra.duplicate_mode == DuplicateMode::Permanent
-        && needs_duplicate_environment(spec);
-    let on_demand_infra_usd = base_monthly_usd(scenario) + deploys * mean(Metric::ExtraCost);
-    let monthly_infra_usd = if standing_duplicate {
-        2.0 * base_monthly_usd(scenario)
-    } else {
-        on_demand_infra_usd
-    };
-    let monthly_incident_cost_usd = deploys * mean(Metric::IncidentCost);
+    let terms = economics::terms(&quantities, prices, i);
+    let on_demand_infra_usd = economics::terms(
+        &Quantities {
+            standing_duplicate: false,
+            ..quantities.clone()
+        },
+        prices,
+        i,
+    )
+    .infra_usd;
+    let release = quantities.per_release(prices.change_failure_rate);
     MonthlyRow {
         strategy: spec.name.clone(),
         extra_capacity: spec.config.environment().extra_capacity,
         deploys_per_month: deploys,
-        monthly_infra_usd,
-        standing_duplicate,
+        monthly_infra_usd: terms.infra_usd,
+        standing_duplicate: quantities.standing_duplicate,
         on_demand_infra_usd,
-        monthly_failed_requests: deploys * mean(Metric::FailedRequests),
-        monthly_dropped_requests: deploys * mean(Metric::DroppedRequests),
-        monthly_downtime_s: deploys * mean(Metric::Downtime),
-        monthly_incident_cost_usd,
+        monthly_failed_requests: deploys * release.failed_requests,
+        monthly_dropped_requests: deploys * release.dropped_requests,
+        monthly_downtime_s: deploys * release.downtime_s,
+        monthly_incident_cost_usd: terms.incidents_usd,
         monthly_incident_cost_p95_usd: p95_monthly_incident_usd(
             &results.values(i, Metric::IncidentCost),
             deploys,
             results.settings.seed,
         ),
-        expected_total_monthly_usd: monthly_infra_usd + monthly_incident_cost_usd,
+        monthly_false_rollback_usd: terms.false_rollbacks_usd,
+        monthly_delay_usd: terms.delay_usd,
+        monthly_operations_usd: terms.operations_usd,
+        monthly_schema_work_usd: terms.schema_work_usd,
+        expected_total_monthly_usd: terms.total_usd(),
+        healthy_promoted_share: quantities.healthy.map(|h| h.promoted),
+        lead_time_s_mean: release.lead_time_s,
         rollback_time_s_mean: results.summary(i, Metric::RollbackTime).map(|s| s.mean),
         rollback_failed_share: results.summary(i, Metric::RollbackFailed).map(|s| s.mean),
+        quantities,
     }
 }
 

@@ -66,6 +66,7 @@ macro_rules! metrics {
 
 metrics! {
     DeployDuration => "deploy_duration_s": "start of the deployment to promotion complete, or to rollback complete",
+    LeadTime => "lead_time_s": "time the release held the pipeline: deploy_duration_s, or until the simulation stopped for a stuck release (what cost.delay_usd_per_hour prices)",
     FailedRequests => "failed_requests": "requests that failed because of the defect (above the healthy baseline); 0 for a healthy release",
     UsersAffected => "users_affected": "distinct users who received at least one such failure",
     PeakExposure => "peak_exposure": "largest share of traffic served by the new version while it was defective (defective releases only)",
@@ -90,6 +91,7 @@ metrics! {
     DrainingHours => "draining_instance_hours": "instance-hours of instances told to stop: preStop sleep, in-flight requests, connections a load balancer waits for",
     OldVersionHours => "old_version_instance_hours": "instance-hours of the old version's instances (blue, stable), every state",
     NewVersionHours => "new_version_instance_hours": "instance-hours of the new version's instances (green, canary), every state",
+    ExtraInstanceHours => "extra_instance_hours": "instance_hours minus running the service unchanged for the same window",
     ExtraCost => "extra_cost_usd": "infra_cost_usd minus running the service unchanged for the same window",
     IncidentCost => "incident_cost_usd": "downtime_s / 60 × downtime_cost_per_minute_usd + failed_requests_outside_downtime × cost_per_failed_request_usd: each failed or dropped request priced once",
     SchemaFailedRequests => "schema_failed_requests": "requests of either version that failed because the schema no longer fitted it (part of failed_requests; with a [database] table)",

@@ -1,10 +1,108 @@
-//! The recommendation: the strategy with the lowest expected total monthly
-//! cost (infrastructure plus incidents), and why, in words tied to the numbers.
-//! Teams choose a release strategy by trading infrastructure money against
-//! incident money; this puts both in the same unit.
+//! The recommendation: among the strategies that ship, the one with the
+//! lowest expected total monthly cost (infrastructure, incidents, false
+//! rollbacks, lead time, operations and schema work), why, in words tied to
+//! the numbers, and what would change it. Teams choose a release strategy by
+//! trading these against each other; this puts them in the same unit.
+//!
+//! A strategy that rolls back healthy releases too often is never
+//! recommended, however little it costs: a strategy that ships nothing fails
+//! no request, and ranking it by money alone would reward that.
 
+use crate::breakeven::{self, BreakEven, Input};
 use crate::format::{count, dollars, duration, percent};
 use crate::monthly::MonthlyRow;
+use crate::scenario::Scenario;
+
+/// What `recommend` decides: the ranking of the strategies that ship, the
+/// ones left out and why, and what would change the answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// The strategies that ship, cheapest first.
+    pub ranked: Vec<MonthlyRow>,
+    /// The strategies that do not ship, in the scenario's order, each with its reason.
+    pub excluded: Vec<(MonthlyRow, String)>,
+    /// Every strategy's name in the scenario's order (what break-evens index).
+    pub names: Vec<String>,
+    /// For each money input (and the change failure rate), where the winner changes.
+    pub break_evens: Vec<BreakEven>,
+    /// The scenario's price of a minute of downtime, and each shipping
+    /// strategy's total as a line in it: (strategy, total, slope).
+    pub downtime_cost_now: f64,
+    pub downtime_lines: Vec<(usize, f64, f64)>,
+}
+
+impl Decision {
+    pub fn winner(&self) -> Option<&MonthlyRow> {
+        self.ranked.first()
+    }
+
+    /// The break-evens as sentences, in input order.
+    pub fn break_even_sentences(&self) -> Vec<String> {
+        self.break_evens
+            .iter()
+            .map(|b| b.sentence(&self.names))
+            .collect()
+    }
+}
+
+/// Why a strategy does not ship, or None when it promotes at least
+/// `floor` of the healthy releases (or the sample had none to judge by).
+pub fn does_not_ship(row: &MonthlyRow, floor: f64) -> Option<String> {
+    let promoted = row.healthy_promoted_share?;
+    if promoted >= floor {
+        return None;
+    }
+    let healthy = row.quantities.healthy?;
+    let rolled_back = healthy.false_rollbacks;
+    let stuck = (1.0 - promoted - rolled_back).max(0.0);
+    let mut reason = format!(
+        "does not ship: rolls back {} of healthy releases",
+        percent(rolled_back)
+    );
+    if stuck > 0.0 {
+        reason.push_str(&format!(" and leaves {} stuck", percent(stuck)));
+    }
+    reason.push_str(&format!(
+        " (cost.min_healthy_promoted_share asks that {} be promoted)",
+        percent(floor)
+    ));
+    Some(reason)
+}
+
+/// The decision over a scenario's monthly rows (in the scenario's order).
+pub fn decide(scenario: &Scenario, rows: &[MonthlyRow]) -> Decision {
+    let floor = scenario.cost.min_healthy_promoted_share;
+    let mut excluded = Vec::new();
+    let mut eligible = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        match does_not_ship(row, floor) {
+            Some(reason) => excluded.push((row.clone(), reason)),
+            None => eligible.push(i),
+        }
+    }
+    let ranked = rank(
+        &eligible
+            .iter()
+            .map(|&i| rows[i].clone())
+            .collect::<Vec<_>>(),
+    );
+    let quantities: Vec<_> = rows.iter().map(|r| r.quantities.clone()).collect();
+    let prices = crate::economics::Prices::of(scenario);
+    let inputs = Input::all(rows.len(), scenario.database.is_some());
+    Decision {
+        ranked,
+        excluded,
+        names: rows.iter().map(|r| r.strategy.clone()).collect(),
+        break_evens: breakeven::break_evens(&inputs, &quantities, &eligible, &prices),
+        downtime_cost_now: prices.downtime_cost_per_minute_usd,
+        downtime_lines: breakeven::lines(
+            Input::DowntimeCostPerMinute,
+            &quantities,
+            &eligible,
+            &prices,
+        ),
+    }
+}
 
 /// The strategies ranked by expected total monthly cost, cheapest first.
 /// Ties keep the scenario's order (a stable sort), so the ranking is deterministic.
@@ -25,12 +123,10 @@ pub fn rationale(ranked: &[MonthlyRow]) -> Vec<String> {
         return vec![];
     };
     let mut lines = vec![format!(
-        "{} has the lowest expected total: {} a month ({} infrastructure + {} expected incident cost; \
-         a bad month (p95) of incidents costs {}).",
+        "{} has the lowest expected total: {} a month ({}; a bad month (p95) of incidents costs {}).",
         winner.strategy,
         dollars(winner.expected_total_monthly_usd),
-        dollars(winner.monthly_infra_usd),
-        dollars(winner.monthly_incident_cost_usd),
+        terms(winner),
         dollars(winner.monthly_incident_cost_p95_usd),
     )];
     if let Some(runner_up) = ranked.get(1) {
@@ -62,6 +158,29 @@ pub fn rationale(ranked: &[MonthlyRow]) -> Vec<String> {
     }
     lines.extend(ranked.iter().filter(|r| r.standing_duplicate).map(standing));
     lines
+}
+
+/// The total's terms as a sum: infrastructure and incidents always, the
+/// others where they cost anything.
+fn terms(row: &MonthlyRow) -> String {
+    let mut parts = vec![
+        format!("{} infrastructure", dollars(row.monthly_infra_usd)),
+        format!(
+            "{} expected incident cost",
+            dollars(row.monthly_incident_cost_usd)
+        ),
+    ];
+    for (usd, what) in [
+        (row.monthly_false_rollback_usd, "false rollbacks"),
+        (row.monthly_delay_usd, "lead time"),
+        (row.monthly_operations_usd, "operations"),
+        (row.monthly_schema_work_usd, "schema work"),
+    ] {
+        if dollars(usd) != dollars(0.0) {
+            parts.push(format!("{} {what}", dollars(usd)));
+        }
+    }
+    parts.join(" + ")
 }
 
 /// A margin under 1% of the total is within what the model leaves out: say so
@@ -132,9 +251,62 @@ fn versus(winner: &MonthlyRow, other: &MonthlyRow, role: &str) -> String {
         )
     };
     format!(
-        "Against {} ({role}): {} {infra} and {incidents}.",
-        other.strategy, winner.strategy
+        "Against {} ({role}): {} {infra} and {incidents}{}.",
+        other.strategy,
+        winner.strategy,
+        team_costs(winner, other)
     )
+}
+
+/// The terms beyond infrastructure and incidents where the two differ:
+/// "; it pays $400.00 more in operations and $98.33 more in lead time (its
+/// releases take 31 min instead of 1 min)".
+fn team_costs(winner: &MonthlyRow, other: &MonthlyRow) -> String {
+    let healthy_rollbacks =
+        |r: &MonthlyRow| r.quantities.healthy.map_or(0.0, |h| h.false_rollbacks);
+    let terms = [
+        (
+            winner.monthly_operations_usd - other.monthly_operations_usd,
+            "operations",
+            String::new(),
+        ),
+        (
+            winner.monthly_delay_usd - other.monthly_delay_usd,
+            "lead time",
+            format!(
+                " (its releases take {} instead of {})",
+                duration(winner.lead_time_s_mean),
+                duration(other.lead_time_s_mean)
+            ),
+        ),
+        (
+            winner.monthly_false_rollback_usd - other.monthly_false_rollback_usd,
+            "false rollbacks",
+            format!(
+                " (it rolls back {} of healthy releases instead of {})",
+                percent(healthy_rollbacks(winner)),
+                percent(healthy_rollbacks(other))
+            ),
+        ),
+        (
+            winner.monthly_schema_work_usd - other.monthly_schema_work_usd,
+            "schema work",
+            String::new(),
+        ),
+    ];
+    let parts: Vec<String> = terms
+        .iter()
+        .filter(|(delta, _, _)| dollars(delta.abs()) != dollars(0.0))
+        .map(|(delta, what, why)| {
+            let more = if *delta > 0.0 { "more" } else { "less" };
+            format!("{} {more} in {what}{why}", dollars(delta.abs()))
+        })
+        .collect();
+    match parts.split_last() {
+        None => String::new(),
+        Some((last, [])) => format!("; it pays {last}"),
+        Some((last, rest)) => format!("; it pays {} and {last}", rest.join(", ")),
+    }
 }
 
 /// What drives incident cost, winner against other: failed requests, time
@@ -223,6 +395,7 @@ fn capacity_word(row: &MonthlyRow) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::economics::{PerRelease, Quantities};
 
     /// A row whose extra instances are called what that kind calls them.
     fn row(name: &str, kind: &'static str, infra: f64, incident: f64) -> MonthlyRow {
@@ -244,9 +417,26 @@ mod tests {
             monthly_downtime_s: 0.0,
             monthly_incident_cost_usd: incident,
             monthly_incident_cost_p95_usd: incident * 3.0,
+            monthly_false_rollback_usd: 0.0,
+            monthly_delay_usd: 0.0,
+            monthly_operations_usd: 0.0,
+            monthly_schema_work_usd: 0.0,
             expected_total_monthly_usd: infra + incident,
+            healthy_promoted_share: Some(1.0),
+            lead_time_s_mean: 60.0,
             rollback_time_s_mean: Some(incident),
             rollback_failed_share: None,
+            quantities: Quantities {
+                defective: None,
+                healthy: Some(PerRelease {
+                    n: 10,
+                    promoted: 1.0,
+                    ..PerRelease::default()
+                }),
+                deploys_per_deploy: 1.0,
+                expand_contract_changes_per_deploy: 0.0,
+                standing_duplicate: false,
+            },
         }
     }
 

@@ -63,8 +63,8 @@ fn same_seed_gives_the_same_bytes_with_one_or_two_threads() {
     names.sort();
     assert_eq!(
         names.len(),
-        12,
-        "3 CSV files, 4 PNG, 4 SVG and report.html: {names:?}"
+        15,
+        "4 CSV files, 5 PNG, 5 SVG and report.html: {names:?}"
     );
     for name in names {
         let (a, b) = (

@@ -41,7 +41,12 @@ fn outputs(scenario: &Path) -> Vec<(String, Vec<u8>)> {
     ])
     .replace(out_text, "OUT");
     let mut files = vec![("compare.txt".to_string(), printed.into_bytes())];
-    for csv in ["summary.csv", "replications.csv", "monthly.csv"] {
+    for csv in [
+        "summary.csv",
+        "replications.csv",
+        "monthly.csv",
+        "breakeven.csv",
+    ] {
         let bytes = std::fs::read(out.join(csv)).expect("compare wrote the file");
         files.push((csv.to_string(), bytes));
     }

@@ -8,7 +8,13 @@ mod common;
 use common::compare_cli;
 use std::path::{Path, PathBuf};
 
-const STEMS: [&str; 4] = ["timeline", "blast_radius", "cost_vs_risk", "rollback_time"];
+const STEMS: [&str; 5] = [
+    "timeline",
+    "blast_radius",
+    "cost_vs_risk",
+    "rollback_time",
+    "cost_vs_downtime",
+];
 
 /// The default scenario's strategies, in its order.
 const STRATEGIES: [&str; 4] = ["in-place", "rolling", "blue-green", "canary"];

@@ -37,14 +37,14 @@ fn ranking(text: &str) -> Vec<(String, f64)> {
     let lines: Vec<&str> = text.lines().collect();
     let header = lines
         .iter()
-        .position(|l| l.starts_with("strategy") && l.contains("total $/month"))
+        .position(|l| l.starts_with("strategy") && l.contains("total $/mo"))
         .expect("a ranking table");
     let columns: Vec<&str> = lines[header]
         .split("  ")
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .collect();
-    let total = columns.iter().position(|c| *c == "total $/month").unwrap();
+    let total = columns.iter().position(|c| *c == "total $/mo").unwrap();
     lines[header + 2..]
         .iter()
         .take_while(|l| !l.trim().is_empty())
@@ -66,11 +66,17 @@ fn recommend_at_seed_42(name: &str) -> String {
 }
 
 #[test]
-fn an_internal_tool_gets_rolling() {
-    // Downtime costs $0.50 a minute, so infrastructure decides: rolling is
-    // the cheapest way to avoid in-place's start-up gap.
+fn an_internal_tool_gets_in_place_by_a_near_tie_with_rolling() {
+    // Downtime costs $0.50 a minute and operations tooling $400 a month, so
+    // neither blue-green nor canary pays for itself. In-place's start-up gap
+    // costs about a dollar a month of incidents; rolling's slower releases
+    // cost about as much in lead time: the two are within cents, and the
+    // recommendation says so.
     let text = recommend_at_seed_42("internal-tool");
-    assert_eq!(text.lines().next(), Some("recommended: rolling"), "{text}");
+    assert_eq!(text.lines().next(), Some("recommended: in-place"), "{text}");
+    let rows = ranking(&text);
+    assert_eq!(rows[1].0, "rolling", "{text}");
+    assert!(text.contains("hardly matters"), "{text}");
 }
 
 #[test]
@@ -82,8 +88,8 @@ fn a_checkout_gets_blue_green_while_the_canary_rolls_back_through_its_steps() {
     // found after promotion is rolled back the way Argo does without a
     // rollbackWindow: the old revision goes through the 30 minutes of steps
     // again. At seed 42 and 2000 releases blue-green's expected total is
-    // $19,953 a month against the canary's $22,937; with rollback_window = 1
-    // the canary's rollbacks take 4 s and it edges ahead ($19,869).
+    // $22,146 a month against the canary's $25,685 (the canary also pays
+    // $400 more a month to run its traffic router).
     let text = recommend_at_seed_42("checkout");
     assert_eq!(
         text.lines().next(),
@@ -99,12 +105,16 @@ fn a_checkout_gets_blue_green_while_the_canary_rolls_back_through_its_steps() {
 fn the_ranking_is_by_expected_total_and_the_rationale_speaks_in_dollars() {
     let text = recommend_at_seed_42("checkout");
     for column in [
-        "infra $/month",
-        "incident $/month (expected)",
-        "incident p95 $/month",
-        "total $/month",
+        "infra $/mo",
+        "incidents $/mo",
+        "false rollbacks $/mo",
+        "lead time $/mo",
+        "operations $/mo",
+        "total $/mo",
+        "incidents p95 $/mo",
+        "healthy promoted",
         "rollback s mean",
-        "failed req/month",
+        "failed req/mo",
     ] {
         assert!(text.contains(column), "no column {column:?}:\n{text}");
     }

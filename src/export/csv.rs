@@ -1,6 +1,7 @@
 //! Tidy CSV: summary.csv (one row per strategy and metric),
 //! replications.csv (one row per replication and strategy, metrics as columns)
-//! and monthly.csv (one row per strategy: the monthly view).
+//! monthly.csv (one row per strategy: the monthly view) and breakeven.csv
+//! (where each money input would change the recommendation).
 //! Units are in the column names; a metric that does not apply is an empty cell.
 
 use super::{Exporter, OutputFile, Report};
@@ -8,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::experiment::Results;
 use crate::format::exact_number;
 use crate::monthly::MonthlyRow;
+use crate::recommend::Decision;
 
 /// summary.csv: one row per strategy and metric.
 pub struct SummaryCsv;
@@ -15,7 +17,8 @@ pub struct SummaryCsv;
 /// replications.csv: one row per replication and strategy.
 pub struct ReplicationsCsv;
 
-/// monthly.csv: one row per strategy.
+/// monthly.csv (one row per strategy) and breakeven.csv (what would change
+/// the recommendation).
 pub struct MonthlyCsv;
 
 impl Exporter for SummaryCsv {
@@ -32,7 +35,16 @@ impl Exporter for ReplicationsCsv {
 
 impl Exporter for MonthlyCsv {
     fn export(&self, report: &Report) -> Result<Vec<OutputFile>> {
-        one_file("monthly.csv", monthly(&report.monthly)?)
+        Ok(vec![
+            OutputFile {
+                name: "monthly.csv".into(),
+                bytes: monthly(&report.monthly, &report.decision)?,
+            },
+            OutputFile {
+                name: "breakeven.csv".into(),
+                bytes: breakeven(&report.decision)?,
+            },
+        ])
     }
 }
 
@@ -122,32 +134,101 @@ pub fn replications(results: &Results) -> Result<Vec<u8>> {
 }
 
 /// Header of monthly.csv: one row per strategy, units in the names.
-pub const MONTHLY_HEADER: [&str; 7] = [
+pub const MONTHLY_HEADER: [&str; 15] = [
     "strategy",
     "monthly_infra_usd",
-    "monthly_failed_requests",
     "monthly_incident_cost_usd",
-    "monthly_incident_cost_p95_usd",
+    "monthly_false_rollback_usd",
+    "monthly_delay_usd",
+    "monthly_operations_usd",
+    "monthly_schema_work_usd",
     "expected_total_monthly_usd",
+    "monthly_incident_cost_p95_usd",
+    "monthly_failed_requests",
+    "monthly_downtime_s",
     "deploys_per_month",
+    "lead_time_s_mean",
+    "healthy_promoted_share",
+    "ships",
 ];
 
-/// monthly.csv: the monthly view of every strategy (see `crate::monthly`).
-pub fn monthly(rows: &[MonthlyRow]) -> Result<Vec<u8>> {
+/// monthly.csv: the monthly view of every strategy (see `crate::monthly`);
+/// `ships` is 1 unless the strategy promotes fewer healthy releases than
+/// `cost.min_healthy_promoted_share`.
+pub fn monthly(rows: &[MonthlyRow], decision: &Decision) -> Result<Vec<u8>> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     w.write_record(MONTHLY_HEADER).map_err(csv_error)?;
     for r in rows {
         let nums = [
             r.monthly_infra_usd,
-            r.monthly_failed_requests,
             r.monthly_incident_cost_usd,
-            r.monthly_incident_cost_p95_usd,
+            r.monthly_false_rollback_usd,
+            r.monthly_delay_usd,
+            r.monthly_operations_usd,
+            r.monthly_schema_work_usd,
             r.expected_total_monthly_usd,
+            r.monthly_incident_cost_p95_usd,
+            r.monthly_failed_requests,
+            r.monthly_downtime_s,
             r.deploys_per_month,
+            r.lead_time_s_mean,
         ];
         let mut rec = vec![r.strategy.clone()];
         rec.extend(nums.iter().map(|&v| exact_number(v)));
+        rec.push(r.healthy_promoted_share.map_or(String::new(), exact_number));
+        let ships = !decision
+            .excluded
+            .iter()
+            .any(|(x, _)| x.strategy == r.strategy);
+        rec.push(if ships { "1" } else { "0" }.into());
         w.write_record(&rec).map_err(csv_error)?;
+    }
+    w.into_inner().map_err(csv_error)
+}
+
+/// A number written so it reads back as the same f64 (the shortest text
+/// that round-trips), so a break-even substituted into a scenario is the
+/// break-even itself.
+fn full_precision(v: f64) -> String {
+    format!("{v}")
+}
+
+/// Header of breakeven.csv: one row per input and direction.
+pub const BREAKEVEN_HEADER: [&str; 7] = [
+    "input",
+    "unit",
+    "current_value",
+    "winner",
+    "direction",
+    "breakeven_value",
+    "winner_beyond",
+];
+
+/// breakeven.csv: for each money input (and the change failure rate), going
+/// below and above the scenario's value, where the cheapest strategy changes
+/// and to which; empty cells where it does not change in that direction.
+pub fn breakeven(decision: &Decision) -> Result<Vec<u8>> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    w.write_record(BREAKEVEN_HEADER).map_err(csv_error)?;
+    let names = &decision.names;
+    for b in &decision.break_evens {
+        for (direction, crossing) in [("below", &b.below), ("above", &b.above)] {
+            let (value, next) = crossing
+                .as_ref()
+                .map_or((String::new(), String::new()), |c| {
+                    (full_precision(c.value), names[c.next].clone())
+                });
+            w.write_record([
+                b.input.key(names),
+                b.input.unit().to_string(),
+                full_precision(b.current),
+                names[b.winner].clone(),
+                direction.to_string(),
+                value,
+                next,
+            ])
+            .map_err(csv_error)?;
+        }
     }
     w.into_inner().map_err(csv_error)
 }

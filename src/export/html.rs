@@ -1,4 +1,5 @@
-//! report.html: one self-contained page. Inline CSS, plots embedded as
+//! report.html: one self-contained page that opens with the decision (the
+//! recommendation, why, and what would change it). Inline CSS, plots embedded as
 //! base64 `data:` URIs, the scenario TOML in a `<pre>`, and no reference to
 //! anything on the network.
 //!
@@ -12,9 +13,11 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::plots::{describe_plot, png_files};
 use super::{Exporter, OutputFile, Report, table};
+use crate::breakeven::{BreakEven, Crossing};
 use crate::error::Result;
 use crate::experiment::Results;
 use crate::monthly::MonthlyRow;
+use crate::recommend::{self, Decision};
 
 /// report.html: the comparison table and the monthly view with a note per
 /// column, every PNG plot with its caption, and the scenario's TOML.
@@ -29,6 +32,7 @@ impl Exporter for HtmlReport {
         );
         let html = render_report_html(
             &title,
+            Some(&lead(report)),
             &[
                 ("Summary", &summary_table(&report.results)),
                 ("Per month", &monthly_table(&report.monthly)),
@@ -40,6 +44,86 @@ impl Exporter for HtmlReport {
             name: "report.html".into(),
             bytes: html.into_bytes(),
         }])
+    }
+}
+
+/// What the report opens with: the recommendation, why, what does not ship,
+/// and what would change the answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lead {
+    pub headline: String,
+    pub why: Vec<String>,
+    pub not_recommended: Vec<String>,
+    pub break_evens: ReportTable,
+}
+
+/// The stem of the plot the lead shows beside its break-even table.
+const LEAD_PLOT: &str = "cost_vs_downtime";
+
+/// The lead of a report, from its decision.
+pub fn lead(report: &Report) -> Lead {
+    let d = &report.decision;
+    Lead {
+        headline: match d.winner() {
+            Some(w) => format!("Recommended: {}", w.strategy),
+            None => "No recommendation: no strategy ships".into(),
+        },
+        why: recommend::rationale(&d.ranked),
+        not_recommended: d
+            .excluded
+            .iter()
+            .map(|(r, reason)| format!("{}: {reason}", r.strategy))
+            .collect(),
+        break_evens: break_even_table(d),
+    }
+}
+
+/// The break-evens as a table: each input, its value now, and where the
+/// winner changes below and above it.
+pub fn break_even_table(d: &Decision) -> ReportTable {
+    let show = |b: &BreakEven, c: &Option<Crossing>| match c {
+        Some(c) => (b.input.show(c.value), d.names[c.next].clone()),
+        None => ("-".into(), "-".into()),
+    };
+    ReportTable {
+        columns: [
+            "input",
+            "now",
+            "best now",
+            "changes below",
+            "to",
+            "changes above",
+            "to",
+            "in words",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: d
+            .break_evens
+            .iter()
+            .map(|b| {
+                let (lo, lo_next) = show(b, &b.below);
+                let (hi, hi_next) = show(b, &b.above);
+                vec![
+                    b.input.key(&d.names),
+                    b.input.show(b.current),
+                    d.names[b.winner].clone(),
+                    lo,
+                    lo_next,
+                    hi,
+                    hi_next,
+                    b.sentence(&d.names),
+                ]
+            })
+            .collect(),
+        notes: vec![
+            "Each input is varied alone, every other as in the scenario. The totals are linear in \
+             every money input given the simulated counts, so each break-even is exact: set the \
+             key to it and the two strategies cost the same. The change failure rate reweights \
+             defective and healthy releases over the same replications. breakeven.csv holds \
+             the same numbers."
+                .into(),
+        ],
     }
 }
 
@@ -74,12 +158,12 @@ pub fn summary_table(results: &Results) -> ReportTable {
 /// The monthly view for the report, with a note per column.
 pub fn monthly_table(rows: &[MonthlyRow]) -> ReportTable {
     ReportTable {
-        columns: table::MONTHLY_COLUMNS
+        columns: table::monthly_columns(rows)
             .iter()
             .map(|(h, _)| h.to_string())
             .collect(),
         rows: table::monthly_rows(rows),
-        notes: table::MONTHLY_COLUMNS
+        notes: table::monthly_columns(rows)
             .iter()
             .map(|(_, n)| n.to_string())
             .collect(),
@@ -132,6 +216,9 @@ const CSS: &str = r#"
 body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 1240px; padding: 0 1.25rem; color: #1b1b1b; line-height: 1.45; background: #fff; }
 h1 { font-size: 1.9rem; margin: 0 0 1.2rem; }
 h2 { font-size: 1.35rem; margin: 2.2rem 0 0.8rem; border-bottom: 1px solid #ddd; padding-bottom: 0.25rem; }
+h3 { font-size: 1.1rem; margin: 1.2rem 0 0.4rem; }
+ul { margin: 0.3rem 0 1rem; padding-left: 1.4rem; }
+li { margin: 0.25rem 0; }
 table { border-collapse: collapse; width: 100%; font-size: 0.95rem; }
 th, td { border: 1px solid #d0d0d0; padding: 0.4rem 0.6rem; text-align: right; vertical-align: top; }
 th { background: #f2f2f2; }
@@ -163,6 +250,7 @@ fn mime_for(file_name: &str) -> &'static str {
 /// Builds the report HTML around the given plot images (PNG files, in order).
 pub fn render_report_html(
     title: &str,
+    lead: Option<&Lead>,
     tables: &[(&str, &ReportTable)],
     plots_png: &[OutputFile],
     scenario_toml: &str,
@@ -177,35 +265,24 @@ pub fn render_report_html(
     h.push_str(&format!("<style>{CSS}</style>\n</head>\n<body>\n"));
     h.push_str(&format!("<h1>{}</h1>\n", escape_html(title)));
 
+    let lead_plot = lead.and(plots_png.iter().find(|p| stem_of(p) == LEAD_PLOT));
+    if let Some(lead) = lead {
+        push_lead(&mut h, lead, lead_plot);
+    }
     for (heading, table) in tables {
         push_table(&mut h, heading, table);
     }
 
     // Plots.
-    if !plots_png.is_empty() {
+    let rest: Vec<&OutputFile> = plots_png
+        .iter()
+        .filter(|p| lead_plot.is_none_or(|l| l.name != p.name))
+        .collect();
+    if !rest.is_empty() {
         h.push_str("<h2>Plots</h2>\n");
     }
-    for plot in plots_png {
-        let stem = plot
-            .name
-            .rsplit_once('.')
-            .map_or(plot.name.as_str(), |(stem, _)| stem)
-            .to_string();
-        let (alt, caption) = match describe_plot(&stem) {
-            Some(d) => (
-                format!("{} — {}", d.title, d.alt),
-                format!("{}. {}", d.title, d.caption),
-            ),
-            None => (format!("Plot {stem}"), stem.clone()),
-        };
-        h.push_str(&format!(
-            "<figure>\n<img data-plot=\"{}\" alt=\"{}\" src=\"data:{};base64,{}\">\n<figcaption>{}</figcaption>\n</figure>\n",
-            escape_html(&stem),
-            escape_html(&alt),
-            mime_for(&plot.name),
-            BASE64.encode(&plot.bytes),
-            escape_html(&caption)
-        ));
+    for plot in rest {
+        push_figure(&mut h, plot);
     }
 
     // Scenario.
@@ -217,6 +294,63 @@ pub fn render_report_html(
     h.push_str(RENDER_CHECK_SCRIPT);
     h.push_str("\n</body>\n</html>\n");
     h
+}
+
+/// A plot file's name without its extension.
+fn stem_of(plot: &OutputFile) -> &str {
+    plot.name
+        .rsplit_once('.')
+        .map_or(plot.name.as_str(), |(stem, _)| stem)
+}
+
+/// One plot as an embedded image with its caption.
+fn push_figure(h: &mut String, plot: &OutputFile) {
+    let stem = stem_of(plot).to_string();
+    let (alt, caption) = match describe_plot(&stem) {
+        Some(d) => (
+            format!("{} — {}", d.title, d.alt),
+            format!("{}. {}", d.title, d.caption),
+        ),
+        None => (format!("Plot {stem}"), stem.clone()),
+    };
+    h.push_str(&format!(
+        "<figure>\n<img data-plot=\"{}\" alt=\"{}\" src=\"data:{};base64,{}\">\n<figcaption>{}</figcaption>\n</figure>\n",
+        escape_html(&stem),
+        escape_html(&alt),
+        mime_for(&plot.name),
+        BASE64.encode(&plot.bytes),
+        escape_html(&caption)
+    ));
+}
+
+/// The decision first: the recommendation, why, what does not ship, what
+/// would change the answer, and the cost-against-downtime plot.
+fn push_lead(h: &mut String, lead: &Lead, plot: Option<&OutputFile>) {
+    h.push_str(&format!(
+        "<h2 id=\"decision\">{}</h2>\n",
+        escape_html(&lead.headline)
+    ));
+    let list = |h: &mut String, items: &[String]| {
+        h.push_str("<ul>\n");
+        for item in items {
+            h.push_str(&format!("<li>{}</li>\n", escape_html(item)));
+        }
+        h.push_str("</ul>\n");
+    };
+    if !lead.why.is_empty() {
+        h.push_str("<h3>Why</h3>\n");
+        list(h, &lead.why);
+    }
+    if !lead.not_recommended.is_empty() {
+        h.push_str("<h3>Not recommended</h3>\n");
+        list(h, &lead.not_recommended);
+    }
+    if !lead.break_evens.rows.is_empty() {
+        push_table(h, "What would change the answer", &lead.break_evens);
+    }
+    if let Some(plot) = plot {
+        push_figure(h, plot);
+    }
 }
 
 /// One headed table with a note per column under it.
@@ -288,6 +422,7 @@ mod tests {
                 rollback_decision_s: Some(50.0),
                 mitigated_s: Some(70.0),
             }],
+            cost_curves: Default::default(),
         }
     }
 
@@ -308,10 +443,11 @@ mod tests {
     #[test]
     fn report_is_self_contained_and_escaped() {
         let pngs = render(&small_input(), PlotFormat::Png).unwrap();
-        assert_eq!(pngs.len(), 4);
+        assert_eq!(pngs.len(), 5);
         let scenario = "name = \"a<b & c>d\"\n# <script>alert(1)</script>\n";
         let html = render_report_html(
             "Cutover <report> & \"friends\"",
+            None,
             &[("Summary", &table()), ("Per <month>", &table())],
             &pngs,
             scenario,
@@ -338,7 +474,13 @@ mod tests {
             1,
             "only the render-check script"
         );
-        for d in ["timeline", "blast_radius", "cost_vs_risk", "rollback_time"] {
+        for d in [
+            "timeline",
+            "blast_radius",
+            "cost_vs_risk",
+            "rollback_time",
+            "cost_vs_downtime",
+        ] {
             assert!(html.contains(&format!("data-plot=\"{d}\"")));
         }
         // The embedded bytes round-trip.
@@ -350,7 +492,7 @@ mod tests {
 
     #[test]
     fn report_without_plots() {
-        let html = render_report_html("t", &[], &[], "");
+        let html = render_report_html("t", None, &[], &[], "");
         assert!(!html.contains("<img") && !html.contains("<h2>Plots</h2>"));
         assert!(html.contains("<pre></pre>"));
     }

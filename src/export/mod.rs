@@ -7,8 +7,8 @@
 //! |---|---|
 //! | [`csv::SummaryCsv`] | summary.csv |
 //! | [`csv::ReplicationsCsv`] | replications.csv |
-//! | [`csv::MonthlyCsv`] | monthly.csv |
-//! | [`plots::Plots`] | timeline, blast_radius, cost_vs_risk, rollback_time (.png or .svg) |
+//! | [`csv::MonthlyCsv`] | monthly.csv, breakeven.csv |
+//! | [`plots::Plots`] | timeline, blast_radius, cost_vs_risk, rollback_time, cost_vs_downtime (.png or .svg) |
 //! | [`html::HtmlReport`] | report.html |
 //!
 //! The terminal table ([`table`]) is not an exporter: it is printed, not
@@ -22,6 +22,7 @@ pub mod table;
 use crate::error::{Error, Result};
 use crate::experiment::Results;
 use crate::monthly::{self, MonthlyRow};
+use crate::recommend::{self, Decision};
 use crate::scenario::Scenario;
 use crate::trace::{self, Timeline};
 use std::cell::OnceCell;
@@ -37,6 +38,8 @@ pub struct Report {
     pub results: Results,
     /// The monthly view, one row per strategy in the scenario's order.
     pub monthly: Vec<MonthlyRow>,
+    /// The recommendation made of it (report.html leads with it).
+    pub decision: Decision,
     /// The timeline replication under every strategy, in the scenario's
     /// order; empty when the experiment recorded none.
     pub timelines: Vec<Timeline>,
@@ -61,10 +64,12 @@ impl Report {
                     .collect()
             })
             .unwrap_or_default();
+        let monthly = monthly::rows(scenario, &results);
         Report {
             scenario_name: scenario.name.clone(),
             scenario_toml: scenario.source_toml.clone(),
-            monthly: monthly::rows(scenario, &results),
+            decision: recommend::decide(scenario, &monthly),
+            monthly,
             results,
             timelines,
             png_plots: OnceCell::new(),

@@ -2,7 +2,7 @@
 //! with their 95% confidence interval, and the tails that matter.
 
 use crate::experiment::Results;
-use crate::format::{count, dollars_and_cents, rounded_number};
+use crate::format::{count, dollars_and_cents, percent, rounded_number};
 use crate::monthly::MonthlyRow;
 use crate::outcome::Metric;
 use crate::stats::Summary;
@@ -87,54 +87,106 @@ pub fn render(results: &Results) -> String {
 }
 
 /// Columns of the monthly table (`cutover recommend`, and `compare` under its
-/// main table), with what each means.
+/// main table), with what each means. The money columns before the total add
+/// up to it.
 pub const MONTHLY_COLUMNS: &[(&str, &str)] = &[
     ("strategy", "the strategy's name in the scenario"),
     (
-        "infra $/month",
-        "monthly_infra_usd: every instance all month, plus deploys × mean extra_cost_usd (or a standing second environment)",
+        "infra $/mo",
+        "monthly_infra_usd: every instance all month, plus deploys × the expected extra_instance_hours × infra.price_usd_per_hour (or a standing second environment)",
     ),
     (
-        "incident $/month (expected)",
-        "monthly_incident_cost_usd: deploys × mean incident_cost_usd",
+        "incidents $/mo",
+        "monthly_incident_cost_usd: deploys × the expected incident_cost_usd (downtime by the minute, other failures by the request)",
     ),
     (
-        "incident p95 $/month",
+        "false rollbacks $/mo",
+        "monthly_false_rollback_usd: deploys × the share of releases that were healthy and rolled back × cost.false_rollback_usd",
+    ),
+    (
+        "lead time $/mo",
+        "monthly_delay_usd: deploys × the expected lead_time_s in hours × cost.delay_usd_per_hour",
+    ),
+    (
+        "operations $/mo",
+        "monthly_operations_usd: the strategy's operations_usd_per_month (its kind's default unless it sets one)",
+    ),
+    (
+        "schema work $/mo",
+        "monthly_schema_work_usd: expand/contract schema changes a month × cost.expand_contract_usd_per_change",
+    ),
+    (
+        "total $/mo",
+        "expected_total_monthly_usd: the sum of the six money columns before it",
+    ),
+    (
+        "incidents p95 $/mo",
         "monthly_incident_cost_p95_usd: a bad month, the 95th percentile of resampled months",
     ),
     (
-        "total $/month",
-        "expected_total_monthly_usd: infrastructure plus expected incident cost",
+        "healthy promoted",
+        "healthy_promoted_share: share of healthy releases promoted (below cost.min_healthy_promoted_share the strategy does not ship)",
     ),
     (
         "rollback s mean",
         "mean rollback_time_s over releases that were rolled back",
     ),
     (
-        "failed req/month",
-        "monthly_failed_requests: deploys × mean failed_requests",
+        "failed req/mo",
+        "monthly_failed_requests: deploys × the expected failed_requests",
     ),
 ];
 
 /// The monthly view, one row per strategy in the order given.
 pub fn monthly(rows: &[MonthlyRow]) -> String {
-    let header: Vec<String> = MONTHLY_COLUMNS.iter().map(|(h, _)| h.to_string()).collect();
+    let header: Vec<String> = monthly_columns(rows)
+        .iter()
+        .map(|(h, _)| h.to_string())
+        .collect();
     aligned(&header, &monthly_rows(rows))
+}
+
+/// Index of the schema-work column, shown only where some strategy pays it.
+const SCHEMA_WORK_COLUMN: usize = 6;
+
+fn shows_schema_work(rows: &[MonthlyRow]) -> bool {
+    rows.iter().any(|r| r.monthly_schema_work_usd != 0.0)
+}
+
+/// The monthly columns these rows show, with their meanings.
+pub fn monthly_columns(rows: &[MonthlyRow]) -> Vec<(&'static str, &'static str)> {
+    let schema = shows_schema_work(rows);
+    MONTHLY_COLUMNS
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| schema || *k != SCHEMA_WORK_COLUMN)
+        .map(|(_, c)| *c)
+        .collect()
 }
 
 /// The monthly view's cells, one row per strategy.
 pub fn monthly_rows(rows: &[MonthlyRow]) -> Vec<Vec<String>> {
+    let schema = shows_schema_work(rows);
     rows.iter()
         .map(|r| {
-            vec![
+            let mut cells = vec![
                 r.strategy.clone(),
                 dollars_and_cents(r.monthly_infra_usd),
                 dollars_and_cents(r.monthly_incident_cost_usd),
-                dollars_and_cents(r.monthly_incident_cost_p95_usd),
+                dollars_and_cents(r.monthly_false_rollback_usd),
+                dollars_and_cents(r.monthly_delay_usd),
+                dollars_and_cents(r.monthly_operations_usd),
+                dollars_and_cents(r.monthly_schema_work_usd),
                 dollars_and_cents(r.expected_total_monthly_usd),
+                dollars_and_cents(r.monthly_incident_cost_p95_usd),
+                r.healthy_promoted_share.map_or("-".into(), percent),
                 r.rollback_time_s_mean.map_or("-".into(), rounded_number),
                 count(r.monthly_failed_requests),
-            ]
+            ];
+            if !schema {
+                cells.remove(SCHEMA_WORK_COLUMN);
+            }
+            cells
         })
         .collect()
 }

@@ -85,6 +85,14 @@ pub const DOWNTIME_COST_PER_MINUTE_USD: Limit = Limit {
     why: "monthly sums must stay finite",
 };
 
+/// A team's money per event or per month (a false rollback, an hour of
+/// delay, a schema change's engineering, a strategy's operations).
+pub const TEAM_USD: Limit = Limit {
+    max: 10_000_000.0,
+    unit: " USD",
+    why: "monthly sums must stay finite",
+};
+
 /// A share of the requests offered cannot exceed all of them.
 pub const OUTAGE_ERROR_SHARE: Limit = Limit {
     max: 1.0,

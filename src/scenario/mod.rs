@@ -57,6 +57,18 @@ pub struct StrategySpec {
     pub schema_practice: Option<Practice>,
     /// This strategy's pods' preStop sleep; None uses `infra.prestop_sleep_s`.
     pub prestop_sleep: Option<SimTime>,
+    /// What running this strategy costs the team a month; None uses its
+    /// kind's default (`Environment::operations_usd_per_month`).
+    pub operations_usd_per_month: Option<f64>,
+}
+
+impl StrategySpec {
+    /// What running this strategy costs the team a month: its own
+    /// `operations_usd_per_month`, else its kind's default.
+    pub fn operations_usd_per_month(&self) -> f64 {
+        self.operations_usd_per_month
+            .unwrap_or_else(|| self.config.environment().operations_usd_per_month)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -178,6 +190,17 @@ pub struct Cost {
     /// The share of requests failing (failed + dropped over offered) at or
     /// above which the service counts as down, in (0, 1].
     pub outage_error_share: f64,
+    /// What rolling back a healthy release costs the team: investigating it,
+    /// re-releasing it, and the change's value while it waits.
+    pub false_rollback_usd: f64,
+    /// What an hour of a release in the pipeline costs (lead time).
+    pub delay_usd_per_hour: f64,
+    /// Engineering time per schema change shipped as expand/contract (the
+    /// compatibility code written for the expand and removed by the contract).
+    pub expand_contract_usd_per_change: f64,
+    /// The share of healthy releases a strategy must promote to be
+    /// recommended: below it, the strategy does not ship.
+    pub min_healthy_promoted_share: f64,
 }
 
 #[derive(Debug, Clone)]

@@ -43,6 +43,10 @@ pub struct RawCost {
     pub cost_per_failed_request_usd: Option<f64>,
     pub downtime_cost_per_minute_usd: Option<f64>,
     pub outage_error_share: Option<f64>,
+    pub false_rollback_usd: Option<f64>,
+    pub delay_usd_per_hour: Option<f64>,
+    pub expand_contract_usd_per_change: Option<f64>,
+    pub min_healthy_promoted_share: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -343,6 +343,10 @@ impl Validator {
             cost_per_failed_request_usd: None,
             downtime_cost_per_minute_usd: None,
             outage_error_share: None,
+            false_rollback_usd: None,
+            delay_usd_per_hour: None,
+            expand_contract_usd_per_change: None,
+            min_healthy_promoted_share: None,
         });
         Ok(Cost {
             // About one deploy per working day: DORA "high" performers deploy
@@ -373,6 +377,34 @@ impl Validator {
                 "cost.outage_error_share",
                 raw.outage_error_share.unwrap_or(0.5),
                 limits::OUTAGE_ERROR_SHARE,
+            )?,
+            // Two engineer-hours at $100 an hour (a loaded US engineer's
+            // cost, about $200,000 a year over 2,000 hours) to find out that
+            // the rollback was a false alarm and release the change again (R).
+            false_rollback_usd: self.non_negative(
+                "cost.false_rollback_usd",
+                raw.false_rollback_usd.unwrap_or(200.0),
+                limits::TEAM_USD,
+            )?,
+            // A change's value while it waits to reach users: $10 an hour,
+            // $240 a day (R).
+            delay_usd_per_hour: self.non_negative(
+                "cost.delay_usd_per_hour",
+                raw.delay_usd_per_hour.unwrap_or(10.0),
+                limits::TEAM_USD,
+            )?,
+            // Four engineer-hours at $100 an hour per schema change: the
+            // dual-shape code of the expand and its removal in the contract (R).
+            expand_contract_usd_per_change: self.non_negative(
+                "cost.expand_contract_usd_per_change",
+                raw.expand_contract_usd_per_change.unwrap_or(400.0),
+                limits::TEAM_USD,
+            )?,
+            // A strategy that rolls back more than one healthy release in
+            // twenty does not ship reliably enough to recommend (R).
+            min_healthy_promoted_share: self.probability(
+                "cost.min_healthy_promoted_share",
+                raw.min_healthy_promoted_share.unwrap_or(0.95),
             )?,
         })
     }
@@ -416,6 +448,14 @@ impl Validator {
             Some(s) => Some(self.duration_s(&format!("{path}.prestop_sleep_s"), s)?),
             None => None,
         };
+        let operations_usd_per_month = match reader.f64("operations_usd_per_month")? {
+            Some(usd) => Some(self.non_negative(
+                &format!("{path}.operations_usd_per_month"),
+                usd,
+                limits::TEAM_USD,
+            )?),
+            None => None,
+        };
         let config = parse_kind(&mut reader, replicas)?;
         Ok(StrategySpec {
             name: raw.name,
@@ -423,6 +463,7 @@ impl Validator {
             judge,
             schema_practice,
             prestop_sleep,
+            operations_usd_per_month,
         })
     }
 

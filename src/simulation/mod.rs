@@ -825,6 +825,7 @@ mod tests {
             judge: None,
             schema_practice: None,
             prestop_sleep: None,
+            operations_usd_per_month: None,
         };
         let err = simulate(&scenario, &spec, &Release::healthy(), 1, 0).unwrap_err();
         assert!(matches!(err, Error::Internal(_)), "{err}");
@@ -845,6 +846,7 @@ mod tests {
             judge: None,
             schema_practice: None,
             prestop_sleep: None,
+            operations_usd_per_month: None,
         };
         let outcome = simulate(&scenario, &spec, &Release::healthy(), 1, 0).unwrap();
         assert_eq!(outcome.kind, Kind::Promoted);

@@ -208,6 +208,7 @@ impl Tally {
         if kind != Kind::Stuck {
             o.set(Metric::DeployDuration, secs(completed_at));
         }
+        o.set(Metric::LeadTime, secs(completed_at));
         let failed = self.failed_requests + self.schema_failed_requests;
         o.set(Metric::FailedRequests, Some(failed as f64));
         o.set(Metric::DroppedRequests, Some(self.dropped_requests as f64));
@@ -283,6 +284,7 @@ impl Tally {
         o.set(Metric::NewVersionHours, Some(states.new_version));
         o.set(Metric::InfraCost, Some(hours * price));
         let unchanged_hours = self.params.replicas as f64 * window_end.as_secs_f64() / 3600.0;
+        o.set(Metric::ExtraInstanceHours, Some(hours - unchanged_hours));
         o.set(Metric::ExtraCost, Some((hours - unchanged_hours) * price));
         o.set(
             Metric::IncidentCost,

@@ -23,6 +23,7 @@ use super::smoke::{self, SmokeTests};
 use super::timer::Timer;
 use super::{
     Action, AnalysisRun, Environment, Observation, Route, Strategy, StrategyConfig, Version, View,
+    operations,
 };
 use crate::engine::SimTime;
 use crate::error::Result;
@@ -172,6 +173,7 @@ impl StrategyConfig for BlueGreenConfig {
             duplicate_environment: true,
             extra_capacity: "duplicate capacity",
             progress_deadline_abort: self.progress_deadline_abort,
+            operations_usd_per_month: operations::CONTROLLER_USD_PER_MONTH,
             ..Environment::default()
         }
     }

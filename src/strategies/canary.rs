@@ -9,6 +9,7 @@ use super::smoke::{self, SmokeTests};
 use super::timer::Timer;
 use super::{
     Action, AnalysisRun, Environment, Observation, Route, Strategy, StrategyConfig, Version, View,
+    operations,
 };
 use crate::engine::SimTime;
 use crate::error::Result;
@@ -235,12 +236,17 @@ impl StrategyConfig for CanaryConfig {
             CanaryRouter::Mesh => Route::Weight(0.0),
             CanaryRouter::Replicas => Route::ByReadyInstances,
         };
+        let router_usd = match self.router {
+            CanaryRouter::Mesh => operations::TRAFFIC_ROUTER_USD_PER_MONTH,
+            CanaryRouter::Replicas => 0.0,
+        };
         Environment {
             initial_route,
             routing: self.switch.clone(),
             sticky: self.sticky,
             extra_capacity: "canary capacity",
             progress_deadline_abort: self.progress_deadline_abort,
+            operations_usd_per_month: operations::CONTROLLER_USD_PER_MONTH + router_usd,
             ..Environment::default()
         }
     }

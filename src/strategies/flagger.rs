@@ -68,7 +68,7 @@ use super::routing_keys::SwitchKeys;
 use super::timer::Timer;
 use super::{
     Action, AnalysisRun, Counts, Environment, Observation, Route, Strategy, StrategyConfig,
-    Version, View,
+    Version, View, operations,
 };
 use crate::engine::SimTime;
 use crate::world::judge::Verdict;
@@ -150,6 +150,9 @@ impl StrategyConfig for FlaggerConfig {
             extra_capacity: "full-size canary capacity",
             // progressDeadlineSeconds rolls the canary back (scheduler.go).
             progress_deadline_abort: true,
+            // Flagger shifts weights through a mesh or an ingress it drives.
+            operations_usd_per_month: operations::CONTROLLER_USD_PER_MONTH
+                + operations::TRAFFIC_ROUTER_USD_PER_MONTH,
             ..Environment::default()
         }
     }

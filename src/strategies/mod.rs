@@ -143,6 +143,27 @@ pub struct Environment {
     /// Kubernetes Deployment does, and a person rolls back after their
     /// response time.
     pub progress_deadline_abort: bool,
+    /// What running this way of releasing costs the team a month (tooling
+    /// and engineer-hours); each kind's default, see [`operations`].
+    pub operations_usd_per_month: f64,
+}
+
+/// Each kind's default `operations_usd_per_month`: the tooling a team runs
+/// for it, in engineer-hours a month at $100 an hour (the loaded rate of
+/// `cost.false_rollback_usd`). Rough figures for a team that runs the tool
+/// for one service (R); `operations_usd_per_month` on a strategy overrides them.
+pub mod operations {
+    /// A Deployment (Recreate or RollingUpdate): nothing beyond what
+    /// Kubernetes already runs.
+    pub const KUBERNETES_USD_PER_MONTH: f64 = 0.0;
+    /// A progressive-delivery controller (Argo Rollouts or Flagger): its
+    /// upgrades, its alerts, the Rollout or Canary objects and their
+    /// analysis templates, and the preview or second environment they keep:
+    /// 4 hours a month (R).
+    pub const CONTROLLER_USD_PER_MONTH: f64 = 400.0;
+    /// Weighted routing on top (a service mesh's control plane and sidecars,
+    /// or load-balancer weights kept in step): 4 hours a month more (R).
+    pub const TRAFFIC_ROUTER_USD_PER_MONTH: f64 = 400.0;
 }
 
 impl Default for Environment {
@@ -155,6 +176,7 @@ impl Default for Environment {
             sticky: false,
             extra_capacity: "capacity",
             progress_deadline_abort: false,
+            operations_usd_per_month: operations::KUBERNETES_USD_PER_MONTH,
         }
     }
 }

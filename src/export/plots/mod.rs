@@ -38,11 +38,41 @@ pub struct StrategySeries {
     pub failed_requests_p95: f64,
 }
 
+/// One strategy's expected monthly total as a line in the price of a minute
+/// of downtime: `total_now + slope × (x − now)` (exact: the total is linear in it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostLine {
+    /// The strategy's position in the scenario (its colour).
+    pub index: usize,
+    pub name: String,
+    pub total_now: f64,
+    pub slope: f64,
+}
+
+/// The strategies that ship, as lines in the downtime price.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CostCurves {
+    /// The scenario's `cost.downtime_cost_per_minute_usd`.
+    pub now_usd_per_minute: f64,
+    pub lines: Vec<CostLine>,
+    /// Strategies left out because they do not ship.
+    pub excluded: Vec<String>,
+}
+
+impl CostCurves {
+    /// Line `i`'s total at a downtime price of `x` USD a minute.
+    pub fn total(&self, i: usize, x: f64) -> f64 {
+        let l = &self.lines[i];
+        l.total_now + l.slope * (x - self.now_usd_per_minute)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlotInput {
     pub scenario_name: String,
     pub series: Vec<StrategySeries>,
     pub timelines: Vec<Timeline>,
+    pub cost_curves: CostCurves,
 }
 
 impl PlotInput {
@@ -78,10 +108,30 @@ impl PlotInput {
                     .map_or(f64::NAN, |s| s.p95),
             })
             .collect();
+        let decision = &report.decision;
+        let cost_curves = CostCurves {
+            now_usd_per_minute: decision.downtime_cost_now,
+            lines: decision
+                .downtime_lines
+                .iter()
+                .map(|&(index, total_now, slope)| CostLine {
+                    index,
+                    name: decision.names[index].clone(),
+                    total_now,
+                    slope,
+                })
+                .collect(),
+            excluded: decision
+                .excluded
+                .iter()
+                .map(|(r, _)| r.strategy.clone())
+                .collect(),
+        };
         PlotInput {
             scenario_name: report.scenario_name.clone(),
             series,
             timelines: report.timelines.clone(),
+            cost_curves,
         }
     }
 }
@@ -106,7 +156,7 @@ impl PlotFormat {
 // The exporter: a report in, the plot files out
 // ---------------------------------------------------------------------------
 
-/// The four plots as PNG, drawn on the first call for a report and kept: the
+/// The plots as PNG, drawn on the first call for a report and kept: the
 /// PNG files and report.html, which embeds them, get the same bytes drawn once.
 pub fn png_files(report: &Report) -> crate::Result<&[OutputFile]> {
     report
@@ -116,8 +166,8 @@ pub fn png_files(report: &Report) -> crate::Result<&[OutputFile]> {
         .map_err(|e| crate::Error::Internal(e.clone()))
 }
 
-/// The four plots in one format: timeline, blast_radius, cost_vs_risk and
-/// rollback_time (.png or .svg).
+/// The plots in one format: timeline, blast_radius, cost_vs_risk,
+/// rollback_time and cost_vs_downtime (.png or .svg).
 pub struct Plots(pub PlotFormat);
 
 impl Exporter for Plots {
@@ -178,9 +228,11 @@ pub const BLAST_RADIUS_TITLE: &str = "Blast radius of each defective release";
 pub const COST_VS_RISK_TITLE: &str =
     "Cost vs risk: infrastructure cost per deploy vs p95 failed requests";
 pub const ROLLBACK_TIME_TITLE: &str = "Rollback time per replication";
+pub const COST_VS_DOWNTIME_TITLE: &str =
+    "Expected monthly cost against the price of a minute of downtime";
 
-/// The four plots, in the order [`render`] draws them.
-pub const PLOT_DESCRIPTIONS: [PlotDescription; 4] = [
+/// The five plots, in the order [`render`] draws them.
+pub const PLOT_DESCRIPTIONS: [PlotDescription; 5] = [
     PlotDescription {
         stem: "timeline",
         title: TIMELINE_TITLE,
@@ -204,6 +256,12 @@ pub const PLOT_DESCRIPTIONS: [PlotDescription; 4] = [
         title: ROLLBACK_TIME_TITLE,
         alt: "Box plots per strategy of the time taken to roll back, over the replications that rolled back.",
         caption: "Distribution of rollback time over the replications that rolled back (n above each box). Box: 25th to 75th percentile; black bar: median; whiskers: 5th to 95th percentile; circles: minimum and maximum. Strategies that never rolled back are marked \"no rollbacks\".",
+    },
+    PlotDescription {
+        stem: "cost_vs_downtime",
+        title: COST_VS_DOWNTIME_TITLE,
+        alt: "Line plot, one line per strategy that ships, of the expected total monthly cost against the cost of a minute of downtime on a log axis, with circles where the cheapest strategy changes.",
+        caption: "Each line is one strategy's expected total cost a month (infrastructure, incidents, false rollbacks, lead time, operations and schema work) as the price of a minute of downtime varies, every other input as in the scenario; the dashed line is the scenario's price. The total is linear in that price, so the lines are exact, not re-simulated. Circles mark where the cheapest strategy changes, labelled with the price and the strategy that wins beyond it. Strategies that do not ship are left out.",
     },
 ];
 
@@ -304,14 +362,16 @@ enum PlotKind {
     BlastRadius,
     CostVsRisk,
     RollbackTime,
+    CostVsDowntime,
 }
 
 impl PlotKind {
-    const ALL: [PlotKind; 4] = [
+    const ALL: [PlotKind; 5] = [
         PlotKind::Timeline,
         PlotKind::BlastRadius,
         PlotKind::CostVsRisk,
         PlotKind::RollbackTime,
+        PlotKind::CostVsDowntime,
     ];
 
     fn description(self) -> &'static PlotDescription {
@@ -332,8 +392,8 @@ pub fn timeline_size(n_timelines: usize) -> (u32, u32) {
     (WIDTH, HEIGHT.max(150 + 160 * n))
 }
 
-/// Draws `timeline`, `blast_radius`, `cost_vs_risk` and `rollback_time`, in
-/// that order, as files of one format.
+/// Draws `timeline`, `blast_radius`, `cost_vs_risk`, `rollback_time` and
+/// `cost_vs_downtime`, in that order, as files of one format.
 pub fn render(input: &PlotInput, format: PlotFormat) -> Result<Vec<OutputFile>, PlotError> {
     ensure_font_registered()?;
     PlotKind::ALL
@@ -407,11 +467,13 @@ fn draw_kind<DB: DrawingBackend>(
         PlotKind::BlastRadius => draw_blast_radius(&body, input),
         PlotKind::CostVsRisk => draw_cost_vs_risk(&body, input),
         PlotKind::RollbackTime => draw_rollback_time(&body, input),
+        PlotKind::CostVsDowntime => draw_cost_vs_downtime(&body, input),
     }
 }
 
 mod axes;
 mod boxes;
+mod cost_vs_downtime;
 mod cost_vs_risk;
 mod draw;
 #[cfg(test)]
@@ -420,6 +482,7 @@ mod timeline;
 
 use axes::*;
 use boxes::*;
+use cost_vs_downtime::*;
 use cost_vs_risk::*;
 use draw::*;
 use timeline::*;

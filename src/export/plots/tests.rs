@@ -92,6 +92,24 @@ pub(crate) fn synthetic_input() -> PlotInput {
         scenario_name: "synthetic".into(),
         series,
         timelines,
+        cost_curves: CostCurves {
+            now_usd_per_minute: 100.0,
+            lines: vec![
+                CostLine {
+                    index: 0,
+                    name: "cheap".into(),
+                    total_now: 1000.0,
+                    slope: 10.0,
+                },
+                CostLine {
+                    index: 1,
+                    name: "safe".into(),
+                    total_now: 1500.0,
+                    slope: 1.0,
+                },
+            ],
+            excluded: vec![],
+        },
     }
 }
 
@@ -149,6 +167,25 @@ fn edge_input() -> PlotInput {
                 mitigated_s: Some(5.0),
             },
         ],
+        // Parallel lines (no crossing), and a line with a non-finite slope.
+        cost_curves: CostCurves {
+            now_usd_per_minute: 0.0,
+            lines: vec![
+                CostLine {
+                    index: 0,
+                    name: "flat".into(),
+                    total_now: 10.0,
+                    slope: 0.0,
+                },
+                CostLine {
+                    index: 1,
+                    name: "also flat".into(),
+                    total_now: 10.0,
+                    slope: 0.0,
+                },
+            ],
+            excluded: vec!["ships nothing".into()],
+        },
     }
 }
 
@@ -218,6 +255,7 @@ fn edge_cases_still_draw_valid_files() {
             scenario_name: String::new(),
             series: vec![],
             timelines: vec![],
+            cost_curves: CostCurves::default(),
         },
         PlotInput {
             scenario_name: "no rollbacks".into(),
@@ -230,6 +268,7 @@ fn edge_cases_still_draw_valid_files() {
                 failed_requests_p95: 0.0,
             }],
             timelines: vec![],
+            cost_curves: CostCurves::default(),
         },
     ];
     for input in &inputs {
@@ -292,7 +331,13 @@ fn value_axis_choices() {
 
 #[test]
 fn describe_plot_knows_all_stems() {
-    for stem in ["timeline", "blast_radius", "cost_vs_risk", "rollback_time"] {
+    for stem in [
+        "timeline",
+        "blast_radius",
+        "cost_vs_risk",
+        "rollback_time",
+        "cost_vs_downtime",
+    ] {
         assert_eq!(describe_plot(stem).unwrap().stem, stem);
     }
     assert!(describe_plot("nope").is_none());
@@ -330,5 +375,26 @@ fn the_registered_font_draws_text_and_registering_again_keeps_it() {
         first,
         bitmap(Some("rolling 25%")),
         "different text, same pixels"
+    );
+}
+
+#[test]
+fn the_cheapest_line_changes_where_the_two_lines_meet() {
+    // cheap: 1000 + 10 (x − 100); safe: 1500 + (x − 100). Equal at x = 155.56.
+    let input = synthetic_input();
+    let found = cost_vs_downtime::crossings(&input.cost_curves, 1.0, 10_000.0);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (x, total, next) = found[0];
+    assert!((x - (100.0 + 500.0 / 9.0)).abs() < 1e-9, "{x}");
+    assert!((total - input.cost_curves.total(0, x)).abs() < 1e-9);
+    assert_eq!(input.cost_curves.lines[next].name, "safe");
+}
+
+#[test]
+fn a_line_above_the_chart_is_cut_where_it_leaves() {
+    let runs = cost_vs_downtime::below(&[(0.0, 0.0), (1.0, 10.0), (2.0, 0.0)], 5.0);
+    assert_eq!(
+        runs,
+        vec![vec![(0.0, 0.0), (0.5, 5.0)], vec![(1.5, 5.0), (2.0, 0.0)]]
     );
 }
