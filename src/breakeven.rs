@@ -225,7 +225,7 @@ pub fn lines(
     quantities: &[Quantities],
     eligible: &[usize],
     prices: &Prices,
-) -> Vec<(usize, f64, f64)> {
+) -> Vec<Line> {
     let current = input.get(prices);
     let step = current.abs().max(1.0);
     let mut moved = prices.clone();
@@ -264,44 +264,69 @@ pub fn break_evens(
         .collect()
 }
 
-fn break_even(input: Input, lines: &[(usize, f64, f64)], prices: &Prices) -> BreakEven {
-    let current = input.get(prices);
-    // The winner: the lowest total, the scenario's order breaking ties (as
-    // the ranking does).
-    let &(winner, t_w, b_w) = lines
-        .iter()
-        .fold(None, |best: Option<&(usize, f64, f64)>, l| match best {
-            Some(b) if b.1 <= l.1 => Some(b),
-            _ => Some(l),
-        })
-        .expect("at least two lines");
-    let mut above: Option<(f64, f64, usize)> = None;
-    let mut below: Option<(f64, f64, usize)> = None;
-    for &(s, t_s, b_s) in lines.iter().filter(|l| l.0 != winner) {
-        let gap = (t_s - t_w).max(0.0);
-        if b_s < b_w {
-            let value = current + gap / (b_w - b_s);
-            // The first line to cross; at a shared point the one falling fastest.
-            if value <= input.upper_bound()
-                && above.is_none_or(|(v, b, _)| value < v || (value == v && b_s < b))
-            {
-                above = Some((value, b_s, s));
-            }
-        } else if b_s > b_w {
-            let value = current - gap / (b_s - b_w);
-            if value >= 0.0 && below.is_none_or(|(v, b, _)| value > v || (value == v && b_s > b)) {
-                below = Some((value, b_s, s));
-            }
+/// One strategy's total as a line, at some value of the input: (strategy, total there, slope).
+pub type Line = (usize, f64, f64);
+
+/// The cheapest line: the lowest total, the earlier line on ties (as the
+/// ranking's stable sort does). `Iterator::min_by` would keep the last.
+pub fn cheapest(lines: &[Line]) -> Option<Line> {
+    lines.iter().copied().fold(None, |best, l| match best {
+        Some(b) if b.1 <= l.1 => Some(b),
+        _ => Some(l),
+    })
+}
+
+/// Where another line first reaches the winner `w` going up from `at` (up to
+/// `bound`): a line with a smaller slope catches it.
+pub fn crossing_above(lines: &[Line], w: Line, at: f64, bound: f64) -> Option<Crossing> {
+    first_crossing(lines, w, at, |t_s, b_s| {
+        (b_s < w.2).then(|| at + (t_s - w.1).max(0.0) / (w.2 - b_s))
+    })
+    .filter(|c| c.value <= bound)
+}
+
+/// The same going down from `at`, to no lower than 0: a line with a larger slope.
+pub fn crossing_below(lines: &[Line], w: Line, at: f64) -> Option<Crossing> {
+    first_crossing(lines, w, at, |t_s, b_s| {
+        (b_s > w.2).then(|| at - (t_s - w.1).max(0.0) / (b_s - w.2))
+    })
+    .filter(|c| c.value >= 0.0)
+}
+
+/// The other line that meets the winner nearest to `at` (`meets` gives a
+/// line's meeting point from its total and slope, None when it never meets
+/// the winner that way); at a shared point, the one diverging fastest.
+fn first_crossing(
+    lines: &[Line],
+    w: Line,
+    at: f64,
+    meets: impl Fn(f64, f64) -> Option<f64>,
+) -> Option<Crossing> {
+    let mut best: Option<(f64, f64, Crossing)> = None;
+    for &(s, t_s, b_s) in lines.iter().filter(|l| l.0 != w.0) {
+        let Some(value) = meets(t_s, b_s) else {
+            continue;
+        };
+        let (distance, steepness) = ((value - at).abs(), (b_s - w.2).abs());
+        if best
+            .as_ref()
+            .is_none_or(|(d, st, _)| distance < *d || (distance == *d && steepness > *st))
+        {
+            best = Some((distance, steepness, Crossing { value, next: s }));
         }
     }
-    let crossing =
-        |c: Option<(f64, f64, usize)>| c.map(|(value, _, next)| Crossing { value, next });
+    best.map(|(_, _, c)| c)
+}
+
+fn break_even(input: Input, lines: &[Line], prices: &Prices) -> BreakEven {
+    let current = input.get(prices);
+    let w = cheapest(lines).expect("at least two lines");
     BreakEven {
         input,
         current,
-        winner,
-        below: crossing(below),
-        above: crossing(above),
+        winner: w.0,
+        below: crossing_below(lines, w, current),
+        above: crossing_above(lines, w, current, input.upper_bound()),
     }
 }
 

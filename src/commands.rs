@@ -132,17 +132,13 @@ pub fn recommend(args: &RecommendArgs) -> Result<String> {
         month_heading(&scenario),
         table::monthly(&decision.ranked),
     );
-    let excluded = decision
-        .excluded
-        .iter()
-        .map(|(row, reason)| format!("  {}: {reason}\n", row.strategy))
-        .collect::<String>();
+    let indent = |lines: Vec<String>| lines.iter().map(|l| format!("  {l}\n")).collect::<String>();
+    let excluded = indent(decision.not_recommended());
     let Some(winner) = decision.winner() else {
         return Ok(format!(
             "no recommendation: no strategy ships\n\n{heading}\nnot recommended:\n{excluded}"
         ));
     };
-    let indent = |lines: Vec<String>| lines.iter().map(|l| format!("  {l}\n")).collect::<String>();
     let mut out = format!(
         "recommended: {}\n\n{heading}\nwhy:\n{}",
         winner.strategy,

@@ -46,20 +46,33 @@ pub struct PerRelease {
 }
 
 impl PerRelease {
-    /// `share × a + (1 − share) × b`, field by field.
-    fn mix(a: &PerRelease, b: &PerRelease, share: f64) -> PerRelease {
-        let m = |x: f64, y: f64| share * x + (1.0 - share) * y;
+    /// Field by field `f(a, b)` over the means (`n` is not a mean: it adds).
+    fn zip(a: &PerRelease, b: &PerRelease, f: impl Fn(f64, f64) -> f64) -> PerRelease {
         PerRelease {
             n: a.n + b.n,
-            extra_instance_hours: m(a.extra_instance_hours, b.extra_instance_hours),
-            downtime_s: m(a.downtime_s, b.downtime_s),
-            failed_outside_downtime: m(a.failed_outside_downtime, b.failed_outside_downtime),
-            false_rollbacks: m(a.false_rollbacks, b.false_rollbacks),
-            lead_time_s: m(a.lead_time_s, b.lead_time_s),
-            failed_requests: m(a.failed_requests, b.failed_requests),
-            dropped_requests: m(a.dropped_requests, b.dropped_requests),
-            promoted: m(a.promoted, b.promoted),
+            extra_instance_hours: f(a.extra_instance_hours, b.extra_instance_hours),
+            downtime_s: f(a.downtime_s, b.downtime_s),
+            failed_outside_downtime: f(a.failed_outside_downtime, b.failed_outside_downtime),
+            false_rollbacks: f(a.false_rollbacks, b.false_rollbacks),
+            lead_time_s: f(a.lead_time_s, b.lead_time_s),
+            failed_requests: f(a.failed_requests, b.failed_requests),
+            dropped_requests: f(a.dropped_requests, b.dropped_requests),
+            promoted: f(a.promoted, b.promoted),
         }
+    }
+
+    /// `share × a + (1 − share) × b`, field by field.
+    fn mix(a: &PerRelease, b: &PerRelease, share: f64) -> PerRelease {
+        PerRelease::zip(a, b, |x, y| share * x + (1.0 - share) * y)
+    }
+
+    /// Sums over `n` releases turned into means; None when there were none.
+    pub fn mean_of_sums(sums: &PerRelease) -> Option<PerRelease> {
+        let n = sums.n as f64;
+        (sums.n > 0).then(|| PerRelease {
+            n: sums.n,
+            ..PerRelease::zip(sums, &PerRelease::default(), |x, _| x / n)
+        })
     }
 }
 
@@ -166,20 +179,27 @@ impl Terms {
     }
 }
 
+/// A month's infrastructure: the service's instances all month, plus each
+/// deploy's extra instance-hours, or with a `standing` second environment
+/// twice the base (the deploy window's extra instances are that
+/// environment, paid for anyway).
+pub fn infra_usd(q: &Quantities, prices: &Prices, standing: bool) -> f64 {
+    let base_hours = prices.instances * HOURS_PER_MONTH;
+    let hours = if standing {
+        2.0 * base_hours
+    } else {
+        let release = q.per_release(prices.change_failure_rate);
+        base_hours + prices.deploys_per_month * q.deploys_per_deploy * release.extra_instance_hours
+    };
+    hours * prices.price_usd_per_hour
+}
+
 /// The month of strategy `strategy` (its index in the scenario) at `prices`.
 pub fn terms(q: &Quantities, prices: &Prices, strategy: usize) -> Terms {
     let release = q.per_release(prices.change_failure_rate);
     let deploys = prices.deploys_per_month * q.deploys_per_deploy;
-    let base_hours = prices.instances * HOURS_PER_MONTH;
-    let infra_hours = if q.standing_duplicate {
-        // The deploy window's extra instances are the standing environment,
-        // paid for anyway.
-        2.0 * base_hours
-    } else {
-        base_hours + deploys * release.extra_instance_hours
-    };
     Terms {
-        infra_usd: infra_hours * prices.price_usd_per_hour,
+        infra_usd: infra_usd(q, prices, q.standing_duplicate),
         incidents_usd: deploys
             * (release.downtime_s / 60.0 * prices.downtime_cost_per_minute_usd
                 + release.failed_outside_downtime * prices.cost_per_failed_request_usd),

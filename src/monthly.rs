@@ -152,26 +152,10 @@ pub fn quantities(
         c.dropped_requests += v(Metric::DroppedRequests);
         c.promoted += (o.kind == Kind::Promoted) as u8 as f64;
     }
-    let mean = |c: PerRelease| {
-        (c.n > 0).then(|| {
-            let n = c.n as f64;
-            PerRelease {
-                n: c.n,
-                extra_instance_hours: c.extra_instance_hours / n,
-                downtime_s: c.downtime_s / n,
-                failed_outside_downtime: c.failed_outside_downtime / n,
-                false_rollbacks: c.false_rollbacks / n,
-                lead_time_s: c.lead_time_s / n,
-                failed_requests: c.failed_requests / n,
-                dropped_requests: c.dropped_requests / n,
-                promoted: c.promoted / n,
-            }
-        })
-    };
     let share = expand_contract_share(scenario, spec);
     Quantities {
-        healthy: mean(classes[0]),
-        defective: mean(classes[1]),
+        healthy: PerRelease::mean_of_sums(&classes[0]),
+        defective: PerRelease::mean_of_sums(&classes[1]),
         deploys_per_deploy: 1.0 + 2.0 * share,
         expand_contract_changes_per_deploy: share,
         standing_duplicate: scenario.infra.duplicate_mode == DuplicateMode::Permanent
@@ -189,15 +173,7 @@ fn row(
     let quantities = quantities(scenario, results, i, spec);
     let deploys = deploys_per_month(scenario, spec);
     let terms = economics::terms(&quantities, prices, i);
-    let on_demand_infra_usd = economics::terms(
-        &Quantities {
-            standing_duplicate: false,
-            ..quantities.clone()
-        },
-        prices,
-        i,
-    )
-    .infra_usd;
+    let on_demand_infra_usd = economics::infra_usd(&quantities, prices, false);
     let release = quantities.per_release(prices.change_failure_rate);
     MonthlyRow {
         strategy: spec.name.clone(),

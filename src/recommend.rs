@@ -28,12 +28,20 @@ pub struct Decision {
     /// The scenario's price of a minute of downtime, and each shipping
     /// strategy's total as a line in it: (strategy, total, slope).
     pub downtime_cost_now: f64,
-    pub downtime_lines: Vec<(usize, f64, f64)>,
+    pub downtime_lines: Vec<breakeven::Line>,
 }
 
 impl Decision {
     pub fn winner(&self) -> Option<&MonthlyRow> {
         self.ranked.first()
+    }
+
+    /// Each strategy that does not ship, with its reason ("NAME: does not ship: ...").
+    pub fn not_recommended(&self) -> Vec<String> {
+        self.excluded
+            .iter()
+            .map(|(row, reason)| format!("{}: {reason}", row.strategy))
+            .collect()
     }
 
     /// The break-evens as sentences, in input order.

@@ -69,11 +69,7 @@ pub fn lead(report: &Report) -> Lead {
             None => "No recommendation: no strategy ships".into(),
         },
         why: recommend::rationale(&d.ranked),
-        not_recommended: d
-            .excluded
-            .iter()
-            .map(|(r, reason)| format!("{}: {reason}", r.strategy))
-            .collect(),
+        not_recommended: d.not_recommended(),
         break_evens: break_even_table(d),
     }
 }

@@ -2,6 +2,7 @@
 //! a minute of downtime, with the points where the cheapest strategy changes.
 
 use super::*;
+use crate::breakeven;
 
 /// Points drawn per line (log-spaced over the x range).
 const SAMPLES: usize = 240;
@@ -25,35 +26,29 @@ fn x_range(curves: &CostCurves) -> (f64, f64) {
 }
 
 /// Where the cheapest line changes between `lo` and `hi`: (x, total, new
-/// cheapest index into `curves.lines`), found by scanning a fine log grid
-/// and solving the two lines exactly.
+/// cheapest index into `curves.lines`), walking up from `lo` with the
+/// break-evens' own crossing rule.
 pub(super) fn crossings(curves: &CostCurves, lo: f64, hi: f64) -> Vec<(f64, f64, usize)> {
-    let cheapest = |x: f64| {
+    let at = |x: f64| -> Vec<breakeven::Line> {
         (0..curves.lines.len())
-            .min_by(|&a, &b| {
-                curves
-                    .total(a, x)
-                    .total_cmp(&curves.total(b, x))
-                    .then(a.cmp(&b))
-            })
-            .unwrap_or(0)
+            .map(|i| (i, curves.total(i, x), curves.lines[i].slope))
+            .collect()
     };
     let mut out = Vec::new();
-    if curves.lines.len() < 2 || lo <= 0.0 || hi <= lo {
+    let (Some(mut w), true) = (breakeven::cheapest(&at(lo)), lo > 0.0 && hi > lo) else {
         return out;
-    }
-    let steps = 4000;
-    let at = |k: usize| lo * (hi / lo).powf(k as f64 / steps as f64);
-    let mut current = cheapest(lo);
-    for k in 1..=steps {
-        let next = cheapest(at(k));
-        if next != current {
-            let (a, b) = (&curves.lines[current], &curves.lines[next]);
-            let x = curves.now_usd_per_minute + (b.total_now - a.total_now) / (a.slope - b.slope);
-            let x = if x.is_finite() { x } else { at(k) };
-            out.push((x, curves.total(next, x), next));
-            current = next;
-        }
+    };
+    let mut x = lo;
+    // Each crossing hands over to a line with a smaller slope, so there are
+    // at most as many as lines.
+    for _ in 0..curves.lines.len() {
+        let lines = at(x);
+        let Some(c) = breakeven::crossing_above(&lines, w, x, hi) else {
+            break;
+        };
+        x = c.value;
+        out.push((x, curves.total(c.next, x), c.next));
+        w = (c.next, curves.total(c.next, x), curves.lines[c.next].slope);
     }
     out
 }
@@ -210,16 +205,7 @@ pub(super) fn draw_cost_vs_downtime<DB: DrawingBackend>(
             .map_err(derr)?;
     }
 
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .margin(12)
-        .legend_area_size(30)
-        .label_font(style(20.0, BLACK))
-        .background_style(WHITE.mix(0.92))
-        .border_style(RGBColor(170, 170, 170))
-        .draw()
-        .map_err(derr)?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
 
     let mut lines = vec![
         "Each line is one strategy's expected total a month as the price of downtime changes, every other input as in the scenario."

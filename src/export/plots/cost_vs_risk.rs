@@ -166,16 +166,7 @@ pub(super) fn draw_cost_vs_risk<DB: DrawingBackend>(
             .find(|p| free(p))
             .cloned()
             .unwrap_or(SeriesLabelPosition::UpperRight);
-        chart
-            .configure_series_labels()
-            .position(pos)
-            .margin(12)
-            .legend_area_size(30)
-            .label_font(style(20.0, BLACK))
-            .background_style(WHITE.mix(0.92))
-            .border_style(RGBColor(170, 170, 170))
-            .draw()
-            .map_err(derr)?;
+        draw_legend(&mut chart, pos)?;
     }
 
     let mut lines = vec![

@@ -41,6 +41,23 @@ pub(super) fn fitted_style<DB: DrawingBackend>(
     Ok(style(size, color))
 }
 
+/// The series legend every plot draws: a white box at `pos`.
+pub(super) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    pos: SeriesLabelPosition,
+) -> Result<(), PlotError> {
+    chart
+        .configure_series_labels()
+        .position(pos)
+        .margin(12)
+        .legend_area_size(30)
+        .label_font(style(20.0, BLACK))
+        .background_style(WHITE.mix(0.92))
+        .border_style(RGBColor(170, 170, 170))
+        .draw()
+        .map_err(derr)
+}
+
 /// Grey explanatory lines at the top-left of `area`.
 pub(super) fn draw_notes<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
